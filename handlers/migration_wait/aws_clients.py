@@ -1,0 +1,42 @@
+"""Lazily created, cached boto3 clients with explicit timeouts and retry mode (never built at import time)."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import TYPE_CHECKING
+
+import boto3
+from botocore.config import Config
+
+if TYPE_CHECKING:
+    from mypy_boto3_dms import DatabaseMigrationServiceClient
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_lambda import LambdaClient
+
+# Short timeouts everywhere. botocore's "standard" mode retries throttling and 5xx a few times.
+_CLIENT_CONFIG = Config(connect_timeout=5, read_timeout=10, retries={"mode": "standard", "max_attempts": 3})
+
+# DMS calls run only inside durable steps and checks, whose retry policies (by exception type) are the one
+# place retries are decided; a botocore retry underneath would sleep on billed Lambda time and hide the fault.
+_DURABLE_CALL_CONFIG = Config(connect_timeout=5, read_timeout=10, retries={"mode": "standard", "total_max_attempts": 1})
+
+
+@cache
+def dms_client() -> DatabaseMigrationServiceClient:
+    return boto3.client("dms", config=_DURABLE_CALL_CONFIG)
+
+
+@cache
+def dynamodb_client() -> DynamoDBClient:
+    return boto3.client("dynamodb", config=_CLIENT_CONFIG)
+
+
+@cache
+def lambda_client() -> LambdaClient:
+    return boto3.client("lambda", config=_CLIENT_CONFIG)
+
+
+def reset_clients() -> None:
+    """Forget cached clients, so the next call sees a changed environment (tests switch endpoints)."""
+    for factory in (dms_client, dynamodb_client, lambda_client):
+        factory.cache_clear()

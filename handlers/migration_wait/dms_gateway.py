@@ -1,0 +1,123 @@
+"""DMS adapter: starts and describes replication tasks, translating botocore errors into the error tree."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from migration_wait.aws_clients import dms_client
+from migration_wait.domain import StartReplicationTaskType, TaskSnapshot
+from migration_wait.errors import (
+    DmsAccessDeniedError,
+    DmsRequestRejectedError,
+    DmsThrottledError,
+    DmsUnavailableError,
+    MigrationWaitError,
+    TaskNotFoundError,
+)
+
+if TYPE_CHECKING:
+    from mypy_boto3_dms import DatabaseMigrationServiceClient
+
+_THROTTLING_CODES = frozenset(
+    {"ThrottlingException", "Throttling", "ThrottledException", "RequestLimitExceeded", "TooManyRequestsException"}
+)
+_ACCESS_DENIED_CODES = frozenset({"AccessDeniedException", "AccessDeniedFault", "UnauthorizedOperation"})
+
+
+def server_time(response: Mapping[str, Any], fallback: Callable[[], datetime]) -> datetime:
+    """When DMS answered, from the response's HTTP Date header.
+
+    Observation times come from DMS's clock, not the Lambda's, so they compare directly with the task's
+    StopDate (no clock skew in the detection lag). Endpoints that send no Date header fall back to ``fallback``.
+    """
+    headers = response.get("ResponseMetadata", {}).get("HTTPHeaders", {})
+    raw = headers.get("date")
+    if raw:
+        try:
+            parsed = parsedate_to_datetime(raw)
+        except (TypeError, ValueError):
+            return fallback()
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return fallback()
+
+
+def translate_dms_error(
+    err: ClientError | BotoCoreError, task_arn: str, clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+) -> MigrationWaitError:
+    """Map a botocore error onto the project's error tree (retryable vs terminal), keeping DMS's message."""
+    if isinstance(err, BotoCoreError):
+        return DmsUnavailableError(f"DMS could not be reached for {task_arn}: {err}", observed_at=clock())
+    answered_at = server_time(err.response, clock)
+    error = err.response.get("Error", {})
+    code = error.get("Code", "")
+    message = error.get("Message", "")
+    status = err.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+    if code == "ResourceNotFoundFault":
+        return TaskNotFoundError(f"DMS replication task not found: {task_arn} ({message})")
+    if code in _ACCESS_DENIED_CODES:
+        return DmsAccessDeniedError(f"access denied calling DMS for {task_arn}: {message}")
+    if code in _THROTTLING_CODES:
+        return DmsThrottledError(f"DMS throttled the request for {task_arn}: {message}", observed_at=answered_at)
+    if status >= 500:
+        return DmsUnavailableError(f"DMS answered {status} {code} for {task_arn}: {message}", observed_at=answered_at)
+    return DmsRequestRejectedError(f"DMS rejected the request for {task_arn}: {code}: {message}")
+
+
+def _iso(value: Any) -> str | None:
+    if isinstance(value, datetime):
+        return (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
+    return None
+
+
+class DmsGateway:
+    """The two DMS calls the workflows need, returning plain snapshots stamped with DMS's own time."""
+
+    def __init__(
+        self,
+        client: DatabaseMigrationServiceClient | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._client = client
+        self._clock = clock
+
+    @property
+    def client(self) -> DatabaseMigrationServiceClient:
+        return self._client if self._client is not None else dms_client()
+
+    def start_task(self, task_arn: str, start_type: StartReplicationTaskType) -> datetime:
+        """Start the task; return when the start was accepted."""
+        try:
+            response = self.client.start_replication_task(
+                ReplicationTaskArn=task_arn, StartReplicationTaskType=start_type.value
+            )
+        except (ClientError, BotoCoreError) as err:
+            raise translate_dms_error(err, task_arn, self._clock) from err
+        return server_time(response, self._clock)
+
+    def describe_task(self, task_arn: str) -> TaskSnapshot:
+        """Read the task's current state. An empty answer under the ARN filter also means "not found"."""
+        try:
+            response = self.client.describe_replication_tasks(
+                Filters=[{"Name": "replication-task-arn", "Values": [task_arn]}], WithoutSettings=True
+            )
+        except (ClientError, BotoCoreError) as err:
+            raise translate_dms_error(err, task_arn, self._clock) from err
+        tasks = [t for t in response.get("ReplicationTasks", []) if t.get("ReplicationTaskArn") == task_arn]
+        if not tasks:
+            raise TaskNotFoundError(f"DMS replication task not found: {task_arn} (no task matches the ARN filter)")
+        task = tasks[0]
+        stats = task.get("ReplicationTaskStats", {})
+        progress = stats.get("FullLoadProgressPercent")
+        return TaskSnapshot(
+            status=task.get("Status", "unknown"),
+            stop_reason=task.get("StopReason"),
+            last_failure_message=task.get("LastFailureMessage"),
+            full_load_progress_percent=int(progress) if progress is not None else None,
+            stop_date=datetime.fromisoformat(s) if (s := _iso(stats.get("StopDate"))) else None,
+            observed_at=server_time(response, self._clock),
+        )

@@ -1,0 +1,28 @@
+"""Retry and step policies for durable operations, chosen by exception type from the project's error tree."""
+
+from __future__ import annotations
+
+from aws_durable_execution_sdk_python.config import Duration, JitterStrategy, StepConfig, StepSemantics
+from aws_durable_execution_sdk_python.retries import RetryStrategyConfig, create_retry_strategy
+
+from migration_wait.errors import RetryableError
+
+# Transient AWS faults (throttling, 5xx, timeouts) are retried with backoff; every terminal error fails at once.
+# The SDK's default would retry ANY exception six times, including "task not found" and "access denied".
+retry_transient_errors = create_retry_strategy(
+    RetryStrategyConfig(
+        max_attempts=6,
+        initial_delay=Duration.from_seconds(2),
+        max_delay=Duration.from_seconds(60),
+        backoff_rate=2.0,
+        jitter_strategy=JitterStrategy.FULL,
+        retryable_error_types=[RetryableError],
+    )
+)
+
+# Starting a task is not idempotent (a second StartReplicationTask on a running task is rejected), so an
+# attempt interrupted mid-call is never re-run blindly: AT_MOST_ONCE fails it instead of starting twice.
+START_TASK_STEP = StepConfig(
+    retry_strategy=retry_transient_errors,
+    step_semantics=StepSemantics.AT_MOST_ONCE_PER_RETRY,
+)

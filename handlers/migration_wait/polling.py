@@ -1,0 +1,144 @@
+"""The polling variant's wait: wait_for_condition over DescribeReplicationTasks with a capped backoff."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, TypedDict
+
+from aws_durable_execution_sdk_python.config import Duration
+from aws_durable_execution_sdk_python.waits import WaitForConditionConfig, WaitForConditionDecision
+
+from migration_wait.dms_gateway import DmsGateway
+from migration_wait.domain import MigrationRequest, TaskOutcome, TaskSnapshot, TaskSnapshotRecord, Variant
+from migration_wait.durable_policies import START_TASK_STEP
+from migration_wait.errors import MigrationWaitTimedOutError, RetryableError
+from migration_wait.settings import PollingSettings
+from migration_wait.workflow import StartRecord, WaitOutcome, start_replication_task
+
+if TYPE_CHECKING:
+    from aws_durable_execution_sdk_python import DurableContext
+    from aws_durable_execution_sdk_python.types import StepContext, WaitForConditionCheckContext
+
+START_STEP_NAME = "start-replication-task"
+WAIT_NAME = "wait-for-replication-task"
+
+
+class PollState(TypedDict):
+    """The state checkpointed after every poll (kept small: it is written once per poll)."""
+
+    StartedAt: str
+    Polls: int
+    TransientErrors: int
+    LastTransientError: str | None
+    LastCheckedAt: str | None
+    Snapshot: TaskSnapshotRecord | None
+
+
+def poll_interval_seconds(settings: PollingSettings, polls_done: int) -> int:
+    """Delay before the next poll: exponential from the initial interval, capped (the cap bounds the lag)."""
+    delay = float(settings.initial_interval_seconds)
+    # Grow step by step and stop at the cap: rate ** polls overflows a float after about a thousand polls.
+    for _ in range(max(polls_done - 1, 0)):
+        if delay >= settings.max_interval_seconds:
+            break
+        delay *= settings.backoff_rate
+    return max(1, int(min(delay, settings.max_interval_seconds)))
+
+
+def decide_next_poll(state: PollState, settings: PollingSettings) -> WaitForConditionDecision:
+    """Stop when the task is done; otherwise wait the next interval, unless the maximum total wait is spent."""
+    snapshot = state["Snapshot"]
+    if snapshot is not None and TaskSnapshot.from_record(snapshot).outcome is not TaskOutcome.RUNNING:
+        return WaitForConditionDecision.stop_polling()
+    started_at = datetime.fromisoformat(state["StartedAt"])
+    checked_at = datetime.fromisoformat(state["LastCheckedAt"]) if state["LastCheckedAt"] else started_at
+    waited = (checked_at - started_at).total_seconds()
+    if waited >= settings.max_wait_seconds:
+        status = snapshot["Status"] if snapshot else "unknown"
+        raise MigrationWaitTimedOutError(
+            f"gave up after {int(waited)} s and {state['Polls']} polls (MAX_WAIT_SECONDS="
+            f"{settings.max_wait_seconds}); the task is still {status!r}"
+        )
+    delay = min(poll_interval_seconds(settings, state["Polls"]), max(1, int(settings.max_wait_seconds - waited)))
+    return WaitForConditionDecision.continue_waiting(Duration.from_seconds(delay))
+
+
+@dataclass(frozen=True)
+class PollingWaiter:
+    """Starts the task in a step, then polls DMS until the shared rule says it is done."""
+
+    gateway: DmsGateway
+    settings: PollingSettings
+    variant: Variant = Variant.POLLING
+
+    def start_and_wait(self, context: DurableContext, request: MigrationRequest) -> WaitOutcome:
+        def start(step_context: StepContext) -> StartRecord:
+            step_context.logger.info(
+                "Starting replication task",
+                extra={"ReplicationTaskArn": request.replication_task_arn, "StartType": request.start_type.value},
+            )
+            return start_replication_task(self.gateway, request)
+
+        started: StartRecord = context.step(start, name=START_STEP_NAME, config=START_TASK_STEP)
+
+        def check(state: PollState, check_context: WaitForConditionCheckContext) -> PollState:
+            return self._poll_once(state, check_context, request.replication_task_arn)
+
+        initial: PollState = {
+            "StartedAt": started["StartedAt"],
+            "Polls": 0,
+            "TransientErrors": 0,
+            "LastTransientError": None,
+            "LastCheckedAt": None,
+            "Snapshot": None,
+        }
+        final_state: PollState = context.wait_for_condition(
+            check,
+            WaitForConditionConfig(
+                wait_strategy=lambda state, _attempt: decide_next_poll(state, self.settings), initial_state=initial
+            ),
+            name=WAIT_NAME,
+        )
+        snapshot = final_state["Snapshot"]
+        if snapshot is None:  # pragma: no cover - the strategy only stops on a terminal snapshot
+            raise MigrationWaitTimedOutError("polling stopped without a DMS answer")
+        return WaitOutcome(
+            final=TaskSnapshot.from_record(snapshot),
+            started_at=datetime.fromisoformat(started["StartedAt"]),
+            figures={"Polls": final_state["Polls"], "TransientErrors": final_state["TransientErrors"]},
+        )
+
+    def _poll_once(self, state: PollState, check_context: WaitForConditionCheckContext, task_arn: str) -> PollState:
+        # A transient DMS fault must not fail the wait (an exception in a check fails it for good): it is
+        # recorded in the state and the next poll tries again. Terminal errors propagate and fail fast.
+        polls = state["Polls"] + 1
+        try:
+            snapshot = self.gateway.describe_task(task_arn)
+        except RetryableError as err:
+            check_context.logger.warning(
+                "Transient DMS error while polling", extra={"ReplicationTaskArn": task_arn, "error": str(err)}
+            )
+            return {
+                **state,
+                "Polls": polls,
+                "TransientErrors": state["TransientErrors"] + 1,
+                "LastTransientError": str(err)[:500],
+                # Keeps the total-wait bound moving through a long outage of transient errors.
+                "LastCheckedAt": err.observed_at.isoformat() if err.observed_at else state["LastCheckedAt"],
+            }
+        check_context.logger.info(
+            "Polled replication task",
+            extra={
+                "ReplicationTaskArn": task_arn,
+                "Status": snapshot.status,
+                "FullLoadProgressPercent": snapshot.full_load_progress_percent,
+                "Poll": polls,
+            },
+        )
+        return {
+            **state,
+            "Polls": polls,
+            "LastCheckedAt": snapshot.observed_at.isoformat(),
+            "Snapshot": snapshot.to_record(),
+        }

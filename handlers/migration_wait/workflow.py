@@ -1,0 +1,77 @@
+"""The workflow both variants share: start the task once, wait (the one thing that differs), classify, report."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Protocol, TypedDict
+
+from migration_wait.dms_gateway import DmsGateway
+from migration_wait.domain import (
+    MigrationRequest,
+    MigrationResult,
+    TaskOutcome,
+    TaskSnapshot,
+    Variant,
+    build_result,
+)
+from migration_wait.errors import ReplicationTaskFailedError
+
+if TYPE_CHECKING:
+    from aws_durable_execution_sdk_python import DurableContext
+
+
+class StartRecord(TypedDict):
+    """What the start step checkpoints."""
+
+    ReplicationTaskArn: str
+    StartedAt: str
+
+
+def start_replication_task(gateway: DmsGateway, request: MigrationRequest) -> StartRecord:
+    """Start the task. Run only inside a durable step (or a submitter) so replays never repeat it."""
+    started_at = gateway.start_task(request.replication_task_arn, request.start_type)
+    return {"ReplicationTaskArn": request.replication_task_arn, "StartedAt": started_at.isoformat()}
+
+
+@dataclass(frozen=True)
+class WaitOutcome:
+    """How a wait ended: the task's final snapshot, when the task was started, and the variant's own figures."""
+
+    final: TaskSnapshot
+    started_at: datetime
+    figures: dict[str, int] = field(default_factory=dict)
+
+
+class TaskWaiter(Protocol):
+    """The one part the variants do not share: how the execution learns that the task is done."""
+
+    @property
+    def variant(self) -> Variant: ...
+
+    def start_and_wait(self, context: DurableContext, request: MigrationRequest) -> WaitOutcome: ...
+
+
+def run_migration_wait(context: DurableContext, request: MigrationRequest, waiter: TaskWaiter) -> MigrationResult:
+    """Start the task and wait for it; succeed with the shared result or fail with DMS's reason."""
+    context.logger.info(
+        "Waiting for replication task",
+        extra={"ReplicationTaskArn": request.replication_task_arn, "Variant": waiter.variant.value},
+    )
+    outcome = waiter.start_and_wait(context, request)
+    final = outcome.final
+    if final.outcome is TaskOutcome.FAILED:
+        context.logger.error(
+            "Replication task failed",
+            extra={"ReplicationTaskArn": request.replication_task_arn, "Status": final.status},
+        )
+        raise ReplicationTaskFailedError(f"{request.replication_task_arn}: {final.failure_reason()}")
+    if final.outcome is not TaskOutcome.SUCCEEDED:
+        raise ReplicationTaskFailedError(
+            f"{request.replication_task_arn}: wait ended while the task is still {final.status!r}"
+        )
+    context.logger.info(
+        "Replication task finished",
+        extra={"ReplicationTaskArn": request.replication_task_arn, "Status": final.status},
+    )
+    return build_result(request, waiter.variant, outcome.started_at, final, **outcome.figures)

@@ -1,0 +1,132 @@
+"""The SDK's local durable runner, with time skipping, its virtual clock, and the measurements we read from it.
+
+The testing runner (1.4.0) keeps its clock private. ``runner_virtual_clock`` is the single place that reaches in;
+``tests/test_runner_contract.py`` fails loudly if an upgrade moves it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import aws_durable_execution_sdk_python.state as durable_state
+from aws_durable_execution_sdk_python_testing.runner import DurableFunctionTestRunner
+from aws_durable_execution_sdk_python_testing.stores.memory import InMemoryExecutionStore
+
+# The SDK's checkpoint thread sleeps this long before it notices an invocation ended (0.1 s by default),
+# which dominates a local run of many short invocations. Lowering it changes timing only, never results.
+FAST_STOP_SIGNAL_POLL_SECONDS = 0.001
+
+
+class RunnerContractError(RuntimeError):
+    """The installed testing runner no longer exposes what this harness relies on."""
+
+
+def runner_virtual_clock(runner: DurableFunctionTestRunner) -> Callable[[], datetime]:
+    """The runner's clock: real time plus every wait it has skipped (timezone-aware UTC)."""
+    clock = getattr(runner, "_clock", None)
+    now = getattr(clock, "now", None)
+    if not callable(now):
+        raise RunnerContractError(
+            "DurableFunctionTestRunner has no '_clock.now()': the pinned testing SDK changed; "
+            "update runner_virtual_clock"
+        )
+    probe = now()
+    if not isinstance(probe, datetime) or probe.tzinfo is None:
+        raise RunnerContractError(f"runner clock returned {probe!r}, expected an aware datetime")
+    return now  # type: ignore[no-any-return]
+
+
+@contextmanager
+def fast_local_invocations() -> Iterator[None]:
+    """Shorten the SDK's end-of-invocation poll for the duration of a local run (never in handler code)."""
+    name = "_STOP_SIGNAL_POLL_SECONDS"
+    if not hasattr(durable_state, name):
+        raise RunnerContractError(f"aws_durable_execution_sdk_python.state.{name} is gone; the pinned SDK changed")
+    previous = getattr(durable_state, name)
+    setattr(durable_state, name, FAST_STOP_SIGNAL_POLL_SECONDS)
+    try:
+        yield
+    finally:
+        setattr(durable_state, name, previous)
+
+
+@dataclass(frozen=True)
+class ExecutionMeasurements:
+    """What one execution did, read from the runner's history and store."""
+
+    status: str
+    result: Any
+    error: dict[str, Any] | None
+    invocations: int
+    history_events: int
+    operations: int
+    checkpointed_updates: int
+    bytes_written: int
+
+
+class LocalDurableRunner:
+    """A DurableFunctionTestRunner with time skipping, an inspectable store and the virtual clock."""
+
+    def __init__(self, handler: Callable[..., Any], poll_interval: float = 0.01) -> None:
+        self.store = InMemoryExecutionStore()
+        self.runner = DurableFunctionTestRunner(handler, skip_time=True, poll_interval=poll_interval, store=self.store)
+        self.clock = runner_virtual_clock(self.runner)
+
+    def close(self) -> None:
+        self.runner.close()  # type: ignore[no-untyped-call]
+
+    def start(self, payload: Any, execution_timeout: int = 3600, name: str = "execution") -> str:
+        return self.runner.run_async(
+            input=json.dumps(payload), execution_timeout=execution_timeout, execution_name=name
+        )
+
+    def wait(self, execution_arn: str, timeout: int = 120) -> ExecutionMeasurements:
+        self.runner.wait_for_result(execution_arn, timeout=timeout)
+        return self.measure(execution_arn)
+
+    def run(self, payload: Any, timeout: int = 120) -> ExecutionMeasurements:
+        return self.wait(self.start(payload), timeout=timeout)
+
+    def measure(self, execution_arn: str) -> ExecutionMeasurements:
+        history = self.runner.get_execution_history(execution_arn, include_execution_data=True)
+        execution = self.store.load(execution_arn)
+        outcome = execution.result
+        status = execution.close_status.value if execution.close_status is not None else "RUNNING"
+        error = None
+        if outcome is not None and outcome.error is not None:
+            error = {"ErrorType": outcome.error.type, "ErrorMessage": outcome.error.message}
+        result = json.loads(outcome.result) if outcome is not None and outcome.result else None
+        return ExecutionMeasurements(
+            status=status,
+            result=result,
+            error=error,
+            # One InvocationCompleted per invocation; the execution keeps them all (history is paginated).
+            invocations=len(execution.invocation_completions),
+            history_events=len(history.events),
+            operations=len(execution.operations),
+            checkpointed_updates=len(execution.updates),
+            bytes_written=sum(_update_payload_bytes(u) for u in execution.updates),
+        )
+
+
+def _update_payload_bytes(update: Any) -> int:
+    size = len((update.payload or "").encode())
+    if update.error is not None:
+        size += len(json.dumps(update.error.to_dict()).encode())
+    return size
+
+
+@contextmanager
+def local_durable_runner(handler: Callable[..., Any], fast: bool = True) -> Iterator[LocalDurableRunner]:
+    """``fast=False`` keeps the SDK's stock invocation tail (to measure what the shortcut saves)."""
+    with fast_local_invocations() if fast else nullcontext():
+        local = LocalDurableRunner(handler)
+        try:
+            yield local
+        finally:
+            local.close()

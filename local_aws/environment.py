@@ -1,0 +1,57 @@
+"""One local AWS environment for a durable handler: the runner with time skipping and the simulated DMS."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from local_aws.dms_simulation import SimulatedDms
+from local_aws.dms_transport import SimulatedDmsTransport
+from local_aws.durable_runner import LocalDurableRunner, local_durable_runner
+from migration_wait.aws_clients import reset_clients
+
+DUMMY_AWS_ENVIRONMENT = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_REGION": "us-east-1",
+}
+
+
+@contextmanager
+def patched_environment(values: Mapping[str, str]) -> Iterator[None]:
+    """Set environment variables for the duration of the block and drop cached clients on both edges."""
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    reset_clients()
+    try:
+        yield
+    finally:
+        for name, old in saved.items():
+            if old is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = old
+        reset_clients()
+
+
+@dataclass(frozen=True)
+class LocalEnvironment:
+    runner: LocalDurableRunner
+    dms: SimulatedDms
+
+
+@contextmanager
+def local_environment(
+    handler: Callable[..., Any], settings: Mapping[str, str] | None = None, fast: bool = True
+) -> Iterator[LocalEnvironment]:
+    """Run ``handler`` locally: DMS is simulated on the runner's virtual clock, behind boto3's own client."""
+    with local_durable_runner(handler, fast=fast) as runner:
+        dms = SimulatedDms(clock=runner.clock)
+        values = {**DUMMY_AWS_ENVIRONMENT, **(settings or {})}
+        with SimulatedDmsTransport(dms), patched_environment(values):
+            yield LocalEnvironment(runner=runner, dms=dms)

@@ -1,0 +1,91 @@
+"""The shared domain rules: input parsing and what a DMS status means. Pure functions, no doubles."""
+
+from __future__ import annotations
+
+import pytest
+
+from migration_wait.domain import (
+    StartReplicationTaskType,
+    TaskOutcome,
+    classify_task_state,
+    parse_migration_request,
+)
+from migration_wait.errors import InvalidInputError
+
+ARN = "arn:aws:dms:us-east-1:123456789012:task:ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+@pytest.mark.parametrize(
+    ("status", "stop_reason", "expected"),
+    [
+        ("ready", None, TaskOutcome.RUNNING),
+        ("starting", None, TaskOutcome.RUNNING),
+        ("running", None, TaskOutcome.RUNNING),
+        ("stopping", None, TaskOutcome.RUNNING),
+        ("modifying", None, TaskOutcome.RUNNING),
+        ("moving", None, TaskOutcome.RUNNING),
+        ("testing", None, TaskOutcome.RUNNING),
+        ("a-status-dms-adds-next-year", None, TaskOutcome.RUNNING),
+        ("stopped", "Stop Reason FULL_LOAD_ONLY_FINISHED", TaskOutcome.SUCCEEDED),
+        ("stopped", "STOP_REASON_FULL_LOAD_COMPLETED", TaskOutcome.SUCCEEDED),
+        ("stopped", "STOP_REASON_CACHED_CHANGES_APPLIED", TaskOutcome.SUCCEEDED),
+        ("stopped", "STOP_REASON_SERVER_TIME", TaskOutcome.SUCCEEDED),
+        ("stopped", None, TaskOutcome.SUCCEEDED),
+        ("stopped", "Stop Reason FATAL_ERROR", TaskOutcome.FAILED),
+        ("stopped", "Stop Reason RECOVERABLE_ERROR", TaskOutcome.FAILED),
+        ("stopped", "Stop Reason STOPPED_DUE_TO_LOW_MEMORY", TaskOutcome.FAILED),
+        ("stopped", "Stop Reason STOPPED_DUE_TO_LOW_DISK", TaskOutcome.FAILED),
+        ("failed", None, TaskOutcome.FAILED),
+        ("failed-move", None, TaskOutcome.FAILED),
+        ("deleting", None, TaskOutcome.FAILED),
+        ("Stopped", "Stop Reason FULL_LOAD_ONLY_FINISHED", TaskOutcome.SUCCEEDED),
+    ],
+)
+def test_classify_task_state_is_the_one_rule_for_done(
+    status: str, stop_reason: str | None, expected: TaskOutcome
+) -> None:
+    assert classify_task_state(status, stop_reason) is expected, f"{status!r}/{stop_reason!r} should be {expected}"
+
+
+def test_a_request_defaults_to_start_replication() -> None:
+    request = parse_migration_request({"ReplicationTaskArn": ARN})
+
+    assert request.replication_task_arn == ARN
+    assert request.start_type is StartReplicationTaskType.START_REPLICATION
+
+
+@pytest.mark.parametrize("start_type", ["start-replication", "resume-processing", "reload-target"])
+def test_every_dms_start_type_is_accepted(start_type: str) -> None:
+    request = parse_migration_request({"ReplicationTaskArn": ARN, "StartReplicationTaskType": start_type})
+
+    assert request.start_type.value == start_type
+
+
+@pytest.mark.parametrize(
+    ("event", "named"),
+    [
+        (None, "input must be a JSON object"),
+        ([ARN], "input must be a JSON object"),
+        ("just a string", "input must be a JSON object"),
+        ({}, "ReplicationTaskArn is required"),
+        ({"ReplicationTaskArn": ""}, "ReplicationTaskArn"),
+        ({"ReplicationTaskArn": 42}, "ReplicationTaskArn"),
+        ({"ReplicationTaskArn": "arn:aws:dms:us-east-1:123456789012:endpoint:ABC"}, "ReplicationTaskArn"),
+        ({"ReplicationTaskArn": "arn:aws:s3:::bucket"}, "ReplicationTaskArn"),
+        ({"ReplicationTaskArn": "arn:aws:dms:us-east-1:12345:task:ABC"}, "ReplicationTaskArn"),
+        ({"ReplicationTaskArn": ARN, "StartReplicationTaskType": "restart"}, "StartReplicationTaskType"),
+        ({"ReplicationTaskArn": ARN, "StartReplicationTaskType": None}, "StartReplicationTaskType"),
+        ({"ReplicationTaskArn": ARN, "ReplicationTaskArnn": ARN}, "ReplicationTaskArnn"),
+    ],
+)
+def test_invalid_input_is_rejected_naming_the_problem(event: object, named: str) -> None:
+    with pytest.raises(InvalidInputError, match=named):
+        parse_migration_request(event)
+
+
+def test_arns_of_other_partitions_are_accepted() -> None:
+    for arn in (
+        "arn:aws-cn:dms:cn-north-1:123456789012:task:ABC",
+        "arn:aws-us-gov:dms:us-gov-west-1:123456789012:task:ABC",
+    ):
+        assert parse_migration_request({"ReplicationTaskArn": arn}).replication_task_arn == arn
