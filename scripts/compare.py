@@ -1,6 +1,6 @@
 """Run the waiting variants locally over simulated migrations and print what each execution did.
 
-    python scripts/compare.py [--durations 15m,1h,6h,24h,3d]
+python scripts/compare.py [--durations 15m,1h,6h,24h,3d]
 """
 
 from __future__ import annotations
