@@ -15,6 +15,7 @@ from datetime import datetime
 from email.utils import format_datetime
 from typing import Any
 
+import boto3
 import botocore.handlers
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse, HTTPHeaders
 
@@ -22,6 +23,7 @@ from local_aws.dms_simulation import SimulatedDms, SimulatedDmsError
 
 _EVENT_PREFIX = "before-send.database-migration-service."
 _TARGET_PREFIX = "AmazonDMSv20160101."
+_UNIQUE_ID = "local-aws-simulated-dms"
 _active: list[SimulatedDms] = []
 _install_lock = threading.Lock()
 _installed = False
@@ -73,12 +75,16 @@ def _dispatch(request: AWSPreparedRequest, event_name: str = "", **_kwargs: Any)
 
 
 def _install() -> None:
-    """Add the dispatcher to every botocore session created from now on (moto's mechanism)."""
+    """Add the dispatcher to every botocore session created from now on (moto's mechanism) and to boto3's
+    default session if it already exists (it was created before us, so it did not get the built-in handlers)."""
     global _installed  # noqa: PLW0603 - one process-wide registration, made once
     with _install_lock:
         if not _installed:
             botocore.handlers.BUILTIN_HANDLERS.append(("before-send", _dispatch))
             _installed = True
+        if boto3.DEFAULT_SESSION is not None:
+            # The stubs type handlers as returning None; before-send handlers may return a response.
+            boto3.DEFAULT_SESSION.events.register("before-send", _dispatch, unique_id=_UNIQUE_ID)  # type: ignore[arg-type]
 
 
 class SimulatedDmsTransport:
