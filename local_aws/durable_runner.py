@@ -1,7 +1,9 @@
 """The SDK's local durable runner, with time skipping, its virtual clock, and the measurements we read from it.
 
-The testing runner (1.4.0) keeps its clock private. ``runner_virtual_clock`` is the single place that reaches in;
-``tests/test_runner_contract.py`` fails loudly if an upgrade moves it.
+The testing runner (1.4.0) keeps its clock, its executor and its callback timers private. This module is the single
+place that reaches in (``runner_virtual_clock``, ``advance_virtual_clock``, ``invocation_in_flight``,
+``fire_callback_timeout``, ``execution_history_event_count``); ``tests/test_runner_contract.py`` and
+``tests/test_runner_timeline_contract.py`` fail loudly if an upgrade moves any of it.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 import aws_durable_execution_sdk_python.state as durable_state
 from aws_durable_execution_sdk_python_testing.runner import DurableFunctionTestRunner
 from aws_durable_execution_sdk_python_testing.stores.memory import InMemoryExecutionStore
+from aws_durable_execution_sdk_python_testing.worker.status import InvocationState
 
 # The SDK's checkpoint thread sleeps this long before it notices an invocation ended (0.1 s by default),
 # which dominates a local run of many short invocations. Lowering it changes timing only, never results.
@@ -39,6 +42,70 @@ def runner_virtual_clock(runner: DurableFunctionTestRunner) -> Callable[[], date
     if not isinstance(probe, datetime) or probe.tzinfo is None:
         raise RunnerContractError(f"runner clock returned {probe!r}, expected an aware datetime")
     return now  # type: ignore[no-any-return]
+
+
+def _private(owner: object, name: str, what: str) -> Any:
+    value = getattr(owner, name, None)
+    if value is None:
+        raise RunnerContractError(
+            f"{type(owner).__name__} has no {name!r} ({what}): the pinned testing SDK changed; "
+            "update local_aws/durable_runner.py"
+        )
+    return value
+
+
+def advance_virtual_clock(runner: DurableFunctionTestRunner, to: datetime) -> None:
+    """Move the runner's clock forward to ``to`` (never backwards), as if the time in between had passed.
+
+    The clock's own ``arm`` does this when the runner skips a wait: it adds the gap to the time skipped so far.
+    """
+    clock = _private(runner, "_clock", "the virtual clock")
+    arm = getattr(clock, "arm", None)
+    if not callable(arm):
+        raise RunnerContractError("the runner clock has no arm(wake): the pinned testing SDK changed")
+    arm(to)
+
+
+def invocation_in_flight(runner: DurableFunctionTestRunner, execution_arn: str) -> bool:
+    """Whether a handler invocation of this execution is running right now (the executor's invocation gate)."""
+    executor = _private(runner, "_executor", "the executor")
+    gate = getattr(executor, "_invocation_gate", None)
+    if not callable(gate):
+        raise RunnerContractError("Executor has no _invocation_gate(arn): the pinned testing SDK changed")
+    return gate(execution_arn) is InvocationState.INVOKING
+
+
+def fire_callback_timeout(runner: DurableFunctionTestRunner, execution_arn: str, callback_id: str) -> None:
+    """Time the callback out now, exactly as the runner's own timer would, and cancel that real-clock timer.
+
+    The runner arms callback timeouts on the real clock (skip_time does not cover them); a simulated timeline fires
+    them itself at the right simulated moment instead of waiting hours.
+    """
+    executor = _private(runner, "_executor", "the executor")
+    timers = getattr(executor, "_callback_timeouts", None)
+    on_timeout = getattr(executor, "_on_callback_timeout", None)
+    if not isinstance(timers, dict) or not callable(on_timeout):
+        raise RunnerContractError(
+            "Executor has no _callback_timeouts / _on_callback_timeout: the pinned testing SDK changed"
+        )
+    timer = timers.pop(callback_id, None)
+    if timer is None:
+        raise RunnerContractError(f"no callback timeout timer is armed for callback {callback_id[:40]}...")
+    timer.cancel()
+    on_timeout(execution_arn, callback_id)
+
+
+def execution_history_event_count(runner: DurableFunctionTestRunner, execution_arn: str) -> int:
+    """Every event of the execution's history; the runner's own ``get_execution_history`` returns only page one."""
+    executor = _private(runner, "_executor", "the executor")
+    count = 0
+    marker: str | None = None
+    while True:
+        page = executor.get_execution_history(execution_arn, marker=marker, max_items=1000)
+        count += len(page.events)
+        marker = page.next_marker
+        if not marker:
+            return count
 
 
 @contextmanager
@@ -92,8 +159,16 @@ class LocalDurableRunner:
     def run(self, payload: Any, timeout: int = 120) -> ExecutionMeasurements:
         return self.wait(self.start(payload), timeout=timeout)
 
+    def advance_clock_to(self, moment: datetime) -> None:
+        advance_virtual_clock(self.runner, moment)
+
+    def invocation_in_flight(self, execution_arn: str) -> bool:
+        return invocation_in_flight(self.runner, execution_arn)
+
+    def fire_callback_timeout(self, execution_arn: str, callback_id: str) -> None:
+        fire_callback_timeout(self.runner, execution_arn, callback_id)
+
     def measure(self, execution_arn: str) -> ExecutionMeasurements:
-        history = self.runner.get_execution_history(execution_arn, include_execution_data=True)
         execution = self.store.load(execution_arn)
         outcome = execution.result
         status = execution.close_status.value if execution.close_status is not None else "RUNNING"
@@ -107,7 +182,7 @@ class LocalDurableRunner:
             error=error,
             # One InvocationCompleted per invocation; the execution keeps them all (history is paginated).
             invocations=len(execution.invocation_completions),
-            history_events=len(history.events),
+            history_events=execution_history_event_count(self.runner, execution_arn),
             operations=len(execution.operations),
             checkpointed_updates=len(execution.updates),
             bytes_written=sum(_update_payload_bytes(u) for u in execution.updates),
