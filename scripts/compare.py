@@ -1,31 +1,118 @@
-"""Run the waiting variants locally over simulated migrations and print what each execution did.
+"""Run the waiting variants locally over simulated migrations, measure every execution, price it and compare.
 
-python scripts/compare.py [--durations 15m,1h,6h,24h,3d]
+    python scripts/compare.py                        # the default matrix: 15m,1h,6h,24h,3d + a failure, every variant
+    python scripts/compare.py --quick                # two durations (15m, 6h)
+    python scripts/compare.py --variants polling-default,sfn-poll-loop-default --durations 1h,24h
+    python scripts/compare.py --out out/comparison   # also write report.json, report.md and the PNG charts
+    python scripts/compare.py --prices my-prices.json
+
+Exit codes: 0 done; 1 a self-check failed (the measured shapes are not what they should be); 2 bad input.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import time
 from collections.abc import Sequence
+from datetime import timedelta
+from pathlib import Path
+from typing import TextIO
 
-from scripts.benchmark_polling import DEFAULT_DURATIONS, FIXED_ONE_MINUTE, render, run_one
-from scripts.durations import parse_durations
+from local_aws.comparison.function_config import TemplateError
+from local_aws.comparison.matrix import (
+    DEFAULT_DURATIONS,
+    DEFAULT_FAILURE_DURATION,
+    QUICK_DURATIONS,
+    MatrixInputError,
+    all_variant_ids,
+    plan_matrix,
+    run_comparison,
+)
+from local_aws.comparison.prices import DEFAULT_PRICES_FILE, PriceFileError, load_prices
+from local_aws.comparison.report import build_report, render_table, write_outputs
+from scripts.durations import format_duration, parse_duration, parse_durations
+
+BAD_INPUT = 2
+SELF_CHECK_FAILED = 1
+
+
+class ProgressBar:
+    """A bar redrawn in place on a terminal; one line per finished run otherwise (logs, CI)."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.interactive = stream.isatty()
+        self.started = time.perf_counter()
+
+    def __call__(self, done: int, total: int, what: str) -> None:
+        width = 30
+        filled = int(width * done / total) if total else width
+        bar = "#" * filled + "." * (width - filled)
+        elapsed = time.perf_counter() - self.started
+        text = f"[{bar}] {done}/{total} {elapsed:5.1f}s  {what}"
+        if self.interactive:
+            self.stream.write("\r" + text.ljust(100)[:120])
+            if done == total:
+                self.stream.write("\n")
+        else:
+            self.stream.write(text + "\n")
+        self.stream.flush()
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--durations", help=f"migration durations (default {DEFAULT_DURATIONS})")
+    parser.add_argument("--quick", action="store_true", help=f"two durations only ({QUICK_DURATIONS})")
+    parser.add_argument("--variants", help=f"comma-separated, default all: {','.join(all_variant_ids())}")
+    parser.add_argument(
+        "--failure-duration",
+        default=format_duration(DEFAULT_FAILURE_DURATION),
+        help="duration of the failure scenario run for every measured variant; 'none' to skip (default 1h)",
+    )
+    parser.add_argument("--prices", type=Path, default=DEFAULT_PRICES_FILE, help="price file (default: bundled)")
+    parser.add_argument("--out", type=Path, help="write report.json, report.md and the charts into this directory")
+    parser.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1), help="worker processes")
+    return parser
+
+
+def _fail(message: str) -> int:
+    print(f"compare: error: {message}", file=sys.stderr)
+    return BAD_INPUT
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--durations", default=DEFAULT_DURATIONS, help="migration durations, e.g. 15m,1h,6h,24h,3d")
-    args = parser.parse_args(argv)
+    args = _parser().parse_args(argv)
+    if args.quick and args.durations:
+        return _fail("--quick and --durations are exclusive")
+    if args.jobs < 1:
+        return _fail(f"--jobs must be at least 1, got {args.jobs}")
     try:
-        durations = parse_durations(args.durations)
-    except ValueError as err:
-        parser.error(str(err))
-    rows = []
-    for duration in durations:
-        rows.append(run_one("polling, default strategy", duration, {}))
-        rows.append(run_one("polling, fixed 1 min", duration, FIXED_ONE_MINUTE))
-    print(render(rows))
+        durations = parse_durations(args.durations or (QUICK_DURATIONS if args.quick else DEFAULT_DURATIONS))
+        failure: timedelta | None = (
+            None if args.failure_duration.strip().lower() == "none" else parse_duration(args.failure_duration)
+        )
+        variant_ids = [v.strip() for v in (args.variants or ",".join(all_variant_ids())).split(",") if v.strip()]
+        plan = plan_matrix(variant_ids, durations, failure)
+        prices = load_prices(args.prices)
+        result = run_comparison(plan, prices, args.jobs, ProgressBar(sys.stderr))
+    except (ValueError, MatrixInputError, PriceFileError, TemplateError) as err:
+        return _fail(str(err))
+    report = build_report(result, prices)
+    print(render_table(report))
+    print(
+        f"\nmatrix wall time: {result.wall_seconds:.1f} s ({len(report['runs'])} rows, {args.jobs} worker process(es))"
+    )
+    if args.out is not None:
+        for path in write_outputs(report, args.out):
+            print(f"wrote {path}")
+    failed = result.failed_checks
+    print(f"self-checks: {len(result.checks) - len(failed)} passed, {len(failed)} failed")
+    if failed:
+        for check in failed:
+            print(f"SELF-CHECK FAILED: {check.name}: {check.detail}", file=sys.stderr)
+        return SELF_CHECK_FAILED
     return 0
 
 

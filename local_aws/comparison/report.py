@@ -1,0 +1,234 @@
+"""The comparison's outputs: report.json (a stable interface), report.md, the terminal table and the PNG charts.
+
+report.json, version 1 (keys are only ever added):
+{"report_version": 1, "generated_at", "matrix_wall_seconds", "jobs", "task_duration_offset_fraction",
+ "operations_per_execution_limit",
+ "runs": [{"variant", "label", "kind", "modelled", "scenario", "duration_seconds", "task_seconds", "outcome",
+           "execution_status", "invocations", "history_events", "durable_operations", "durable_operations_parts",
+           "checkpointed_updates", "bytes_written", "polls", "callback_waits", "safety_net_checks",
+           "events_delivered", "dms_calls", "dynamodb_write_units", "dynamodb_read_units", "aws_calls",
+           "completer_invocations", "eventbridge_events", "state_transitions", "execution_seconds",
+           "detection_lag_seconds", "wall_seconds", "exceeds_operation_limit", "function", "completer_function",
+           "memory_mb", "architecture", "cost_per_execution_usd", "cost_per_million_executions_usd",
+           "cost_breakdown_usd": {component: usd}, "notes"}],
+ "self_checks": [{"name", "passed", "detail"}],
+ "prices": {"file", "region", "currency", "prices": {name: {"usd", "unit", "source", "read_on", ...}},
+            "assumptions": {name: {"value", "why"}}}}
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from local_aws.comparison.cost import COMPONENTS, PricedRun
+from local_aws.comparison.matrix import ComparisonResult
+from local_aws.comparison.measure import TASK_DURATION_OFFSET_FRACTION
+from local_aws.comparison.operations import OPERATIONS_PER_EXECUTION_LIMIT
+from local_aws.comparison.prices import PriceList
+
+REPORT_VERSION = 1
+COST_CHART = "cost_per_execution.png"
+INVOCATIONS_CHART = "invocations.png"
+
+
+def format_duration(seconds: float) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size and seconds % size == 0 and (unit != "d" or seconds >= 3 * 86400):
+            return f"{int(seconds // size)}{unit}"
+    return f"{seconds:g}s"
+
+
+def run_record(priced: PricedRun, result: ComparisonResult) -> dict[str, Any]:
+    record = asdict(priced.run)
+    record.pop("store_operations")
+    record["exceeds_operation_limit"] = priced.run.exceeds_operation_limit
+    function = result.functions.get(priced.run.function or "") or result.functions.get("Globals")
+    record["memory_mb"] = function.memory_mb if function else None
+    record["architecture"] = function.architecture if function else None
+    record["cost_per_execution_usd"] = priced.cost_per_execution
+    record["cost_per_million_executions_usd"] = priced.cost_per_million_executions
+    record["cost_breakdown_usd"] = {name: priced.breakdown[name] for name in COMPONENTS}
+    return record
+
+
+def build_report(result: ComparisonResult, prices: PriceList) -> dict[str, Any]:
+    return {
+        "report_version": REPORT_VERSION,
+        "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "matrix_wall_seconds": round(result.wall_seconds, 2),
+        "jobs": result.jobs,
+        "task_duration_offset_fraction": TASK_DURATION_OFFSET_FRACTION,
+        "operations_per_execution_limit": OPERATIONS_PER_EXECUTION_LIMIT,
+        "runs": [run_record(p, result) for p in result.priced],
+        "self_checks": [asdict(c) for c in result.checks],
+        "prices": {
+            "file": prices.path,
+            "region": prices.raw.get("region"),
+            "currency": prices.raw.get("currency"),
+            "prices": prices.raw["prices"],
+            "assumptions": prices.raw.get("assumptions", {}),
+        },
+    }
+
+
+def _usd(value: float) -> str:
+    if value == 0:
+        return "0"
+    if value >= 1:
+        return f"{value:,.2f}"
+    return f"{value:.6f}" if value >= 1e-4 else f"{value:.2e}"
+
+
+def _flags(run: dict[str, Any]) -> str:
+    flags = []
+    if run["modelled"]:
+        flags.append("modelled")
+    if run["exceeds_operation_limit"]:
+        flags.append(f"> {OPERATIONS_PER_EXECUTION_LIMIT:,} ops: fails on AWS")
+    if run["scenario"] == "failure":
+        flags.append("task fails")
+    return ", ".join(flags)
+
+
+TABLE_HEADERS = (
+    "variant",
+    "migration",
+    "outcome",
+    "invocations",
+    "durable ops",
+    "transitions",
+    "written KB",
+    "DMS calls",
+    "DDB W/R units",
+    "lag (s)",
+    "$ / execution",
+    "$ / 1M executions",
+    "wall (s)",
+    "notes",
+)
+
+
+def table_rows(report: dict[str, Any]) -> list[list[str]]:
+    rows = []
+    for run in report["runs"]:
+        rows.append(
+            [
+                run["variant"],
+                format_duration(run["duration_seconds"]),
+                run["outcome"],
+                str(run["invocations"]),
+                str(run["durable_operations"]),
+                str(run["state_transitions"]),
+                f"{run['bytes_written'] / 1024:.1f}",
+                str(sum(run["dms_calls"].values())),
+                f"{run['dynamodb_write_units']:g}/{run['dynamodb_read_units']:g}",
+                f"{run['detection_lag_seconds']:.0f}",
+                _usd(run["cost_per_execution_usd"]),
+                _usd(run["cost_per_million_executions_usd"]),
+                "-" if run["modelled"] else f"{run['wall_seconds']:.2f}",
+                _flags(run),
+            ]
+        )
+    return rows
+
+
+def render_table(report: dict[str, Any]) -> str:
+    rows = table_rows(report)
+    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(TABLE_HEADERS)]
+    numeric = set(range(3, 13))
+
+    def line(cells: list[str] | tuple[str, ...]) -> str:
+        return "  ".join(
+            c.rjust(w) if i in numeric else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+        )
+
+    return "\n".join([line(TABLE_HEADERS), line(["-" * w for w in widths]), *(line(r) for r in rows)]).rstrip()
+
+
+def render_markdown(report: dict[str, Any]) -> str:
+    align = ["---", "---", "---", *(["---:"] * 10), "---"]
+    lines = [
+        "# Comparison: measured from local executions of the real handlers",
+        "",
+        f"Generated {report['generated_at']}; matrix wall time {report['matrix_wall_seconds']:.1f} s "
+        f"({report['jobs']} worker process(es)). Prices: {report['prices']['region']}, {report['prices']['currency']}.",
+        "",
+        "| " + " | ".join(TABLE_HEADERS) + " |",
+        "|" + "|".join(align) + "|",
+    ]
+    lines += ["| " + " | ".join(row) + " |" for row in table_rows(report)]
+    lines += ["", f"![Cost per execution]({COST_CHART})", "", f"![Invocations]({INVOCATIONS_CHART})"]
+    lines += ["", "## Cost breakdown per execution (USD)", ""]
+    components = list(report["runs"][0]["cost_breakdown_usd"]) if report["runs"] else []
+    lines.append("| variant | migration | " + " | ".join(components) + " |")
+    lines.append("|---|---|" + "|".join("---:" for _ in components) + "|")
+    for run in report["runs"]:
+        cells = [_usd(run["cost_breakdown_usd"][c]) for c in components]
+        lines.append(f"| {run['variant']} | {format_duration(run['duration_seconds'])} | " + " | ".join(cells) + " |")
+    lines += ["", "## Self-checks", ""]
+    lines += [f"- {'PASS' if c['passed'] else 'FAIL'} {c['name']}: {c['detail']}" for c in report["self_checks"]]
+    lines += ["", "## Prices", "", "| price | USD | unit | source | read on |", "|---|---:|---|---|---|"]
+    for name, price in report["prices"]["prices"].items():
+        lines.append(
+            f"| {name} | {price['usd']:g} | {price.get('unit', '')} | {price['source']} | {price['read_on']} |"
+        )
+    lines += ["", "| assumption | value | why |", "|---|---:|---|"]
+    for name, assumption in report["prices"]["assumptions"].items():
+        lines.append(f"| {name} | {assumption['value']:g} | {assumption.get('why', '')} |")
+    return "\n".join(lines) + "\n"
+
+
+def write_charts(report: dict[str, Any], out_dir: Path) -> list[Path]:
+    """Cost per execution and invocations against migration duration, one line per variant, log scales."""
+    import matplotlib  # noqa: PLC0415 - heavy, and only needed with --out
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt  # noqa: PLC0415
+
+    success = [r for r in report["runs"] if r["scenario"] == "success"]
+    variants = list(dict.fromkeys(r["variant"] for r in success))
+    paths = []
+    for filename, key, ylabel, title in (
+        (COST_CHART, "cost_per_execution_usd", "USD per execution (log)", "Cost of one wait, by migration duration"),
+        (INVOCATIONS_CHART, "invocations", "Lambda invocations (log)", "Invocations of the waiting function"),
+    ):
+        figure, axes = plt.subplots(figsize=(9, 5.5))
+        for variant in variants:
+            runs = sorted((r for r in success if r["variant"] == variant), key=lambda r: r["duration_seconds"])
+            points = [(r["duration_seconds"] / 3600, r[key]) for r in runs if r[key] > 0]
+            if not points:
+                continue
+            modelled = runs[0]["modelled"]
+            axes.plot(
+                [p[0] for p in points],
+                [p[1] for p in points],
+                linestyle="--" if modelled else "-",
+                marker="o",
+                label=f"{variant}{' (modelled)' if modelled else ''}",
+            )
+        axes.set_xscale("log")
+        axes.set_yscale("log")
+        axes.set_xlabel("migration duration (hours, log)")
+        axes.set_ylabel(ylabel)
+        axes.set_title(title)
+        axes.grid(visible=True, which="both", alpha=0.3)
+        axes.legend(fontsize=8)
+        figure.tight_layout()
+        path = out_dir / filename
+        figure.savefig(path, dpi=110)
+        plt.close(figure)
+        paths.append(path)
+    return paths
+
+
+def write_outputs(report: dict[str, Any], out_dir: Path) -> list[Path]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    json_path = out_dir / "report.json"
+    json_path.write_text(json.dumps(report, indent=2) + "\n")
+    md_path = out_dir / "report.md"
+    md_path.write_text(render_markdown(report))
+    return [json_path, md_path, *write_charts(report, out_dir)]

@@ -1,0 +1,98 @@
+"""The variants the comparison runs, and how each one is driven through a scenario.
+
+Adding a variant is one ``Variant`` entry: an id, a label, the template resource that prices it, the self-check
+shape it must show, and a driver (``run``) that returns an ``ExecutionFacts`` for a scenario. The third-party
+callback variant (issue 6) will be one more entry with a driver beside ``_run_callback``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from local_aws.aws_call_meter import metered_aws_calls
+from local_aws.comparison.measure import ExecutionFacts, RunMeasurement, Scenario, quiet_sdk_logging, summarize
+from local_aws.environment import local_environment
+
+QUIET = {"POWERTOOLS_LOG_LEVEL": "ERROR"}
+FIXED_ONE_MINUTE = {"POLL_INITIAL_INTERVAL_SECONDS": "60", "POLL_MAX_INTERVAL_SECONDS": "60"}
+# Real seconds a single run may take before it counts as stuck (a 3-day migration polled every minute: ~30 s).
+RUN_TIMEOUT_SECONDS = 600
+
+
+@dataclass(frozen=True)
+class Variant:
+    id: str
+    label: str
+    kind: str  # "polling" or "callback": which self-checks apply
+    function: str  # the template resource whose memory and architecture price the durable invocations
+    handler: str  # "module:attribute", imported lazily
+    run: Callable[[Variant, Scenario], ExecutionFacts]
+    settings: Mapping[str, str] = field(default_factory=dict)
+    completer_function: str | None = None
+
+    def load_handler(self) -> Callable[..., Any]:
+        module, _, attribute = self.handler.partition(":")
+        handler: Callable[..., Any] = getattr(importlib.import_module(module), attribute)
+        return handler
+
+
+def _run_polling(variant: Variant, scenario: Scenario) -> ExecutionFacts:
+    handler = variant.load_handler()
+    with (
+        quiet_sdk_logging(),
+        metered_aws_calls() as meter,
+        local_environment(handler, {**QUIET, **variant.settings}) as env,
+    ):
+        task_arn = env.dms.add_task(scenario.task_identifier, scenario.task_plan())
+        payload = {"ReplicationTaskArn": task_arn}
+        started = time.perf_counter()
+        execution_arn = env.runner.start(payload, execution_timeout=RUN_TIMEOUT_SECONDS, name=scenario.variant)
+        measured = env.runner.wait(execution_arn, timeout=RUN_TIMEOUT_SECONDS)
+        wall = time.perf_counter() - started
+        return ExecutionFacts(
+            scenario=scenario,
+            label=variant.label,
+            kind=variant.kind,
+            function=variant.function,
+            completer_function=None,
+            execution=env.runner.store.load(execution_arn),
+            measured=measured,
+            task=env.dms.task(task_arn),
+            meter=meter,
+            payload=payload,
+            wall_seconds=wall,
+        )
+
+
+MEASURED_VARIANTS: dict[str, Variant] = {
+    v.id: v
+    for v in (
+        Variant(
+            id="polling-default",
+            label="polling, default (30 s x2, cap 5 min)",
+            kind="polling",
+            function="PollingFunction",
+            handler="polling_handler:handler",
+            run=_run_polling,
+        ),
+        Variant(
+            id="polling-fixed-1m",
+            label="polling, fixed 1 min",
+            kind="polling",
+            function="PollingFunction",
+            handler="polling_handler:handler",
+            run=_run_polling,
+            settings=FIXED_ONE_MINUTE,
+        ),
+    )
+}
+
+
+def run_scenario(scenario: Scenario) -> RunMeasurement:
+    """Run one scenario of a measured variant and summarize it (a top-level function: it runs in worker processes)."""
+    variant = MEASURED_VARIANTS[scenario.variant]
+    return summarize(variant.run(variant, scenario))

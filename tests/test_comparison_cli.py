@@ -1,0 +1,167 @@
+"""The comparison command: a --quick smoke run (report structure and self-checks), bad input, failing self-checks."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from local_aws.comparison import matrix
+from local_aws.comparison.checks import CheckResult, check_runs
+from local_aws.comparison.cost import COMPONENTS
+from local_aws.comparison.prices import DEFAULT_PRICES_FILE
+from scripts import compare
+from tests.test_comparison_cost import a_run
+
+RUN_KEYS = {
+    "variant",
+    "duration_seconds",
+    "outcome",
+    "invocations",
+    "durable_operations",
+    "bytes_written",
+    "detection_lag_seconds",
+    "cost_per_execution_usd",
+    "cost_breakdown_usd",
+    "modelled",
+}
+
+
+@pytest.fixture(scope="module")
+def quick_report(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    out = tmp_path_factory.mktemp("comparison")
+    exit_code = compare.main(["--quick", "--out", str(out)])
+    assert exit_code == 0, "compare --quick failed (see its output above)"
+    for name in ("report.json", "report.md", "cost_per_execution.png", "invocations.png"):
+        assert (out / name).stat().st_size > 0, f"{name} was not written"
+    report: dict[str, Any] = json.loads((out / "report.json").read_text())
+    return report
+
+
+@pytest.mark.slow
+def test_quick_report_has_the_documented_structure(quick_report: dict[str, Any]) -> None:
+    runs = quick_report["runs"]
+    assert runs, "no runs in report.json"
+    for run in runs:
+        missing = RUN_KEYS - set(run)
+        assert not missing, f"{run['variant']}: report.json run lacks {missing}"
+        assert isinstance(run["modelled"], bool)
+        assert set(run["cost_breakdown_usd"]) == set(COMPONENTS)
+        assert run["cost_per_execution_usd"] == pytest.approx(sum(run["cost_breakdown_usd"].values()))
+        assert run["cost_per_execution_usd"] > 0, f"{run['variant']} costs nothing"
+    assert {r["duration_seconds"] for r in runs if r["scenario"] == "success"} == {900, 6 * 3600}
+    assert {r["variant"] for r in runs if r["modelled"]} >= {"sfn-poll-loop-default", "sfn-wait-for-task-token"}
+    assert any(r["scenario"] == "failure" and r["outcome"] == "failed" for r in runs if not r["modelled"])
+    prices = quick_report["prices"]["prices"]
+    assert json.loads(DEFAULT_PRICES_FILE.read_text())["prices"] == prices
+
+
+@pytest.mark.slow
+def test_quick_report_self_checks_all_passed_and_cover_every_measured_shape(quick_report: dict[str, Any]) -> None:
+    checks = quick_report["self_checks"]
+    failed = [c for c in checks if not c["passed"]]
+    assert not failed, f"self-checks failed: {failed}"
+    names = " ".join(c["name"] for c in checks)
+    assert "history grows by 3 events per poll (polling-default)" in names
+    assert "history grows by 3 events per poll (polling-fixed-1m)" in names
+
+
+@pytest.mark.slow
+def test_quick_report_counts_polling_operations_by_the_documented_rule(quick_report: dict[str, Any]) -> None:
+    for run in (r for r in quick_report["runs"] if r["variant"].startswith("polling-")):
+        # The start step (1) + wait_for_condition (1 + polls).
+        assert run["durable_operations"] == 2 + run["polls"], run["durable_operations_parts"]
+        assert run["invocations"] == run["polls"] == run["dms_calls"]["DescribeReplicationTasks"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--variants", "polling-default,carrier-pigeon"], "unknown variant(s): carrier-pigeon"),
+        (["--durations", "15m,6hours"], "malformed duration '6hours'"),
+        (["--failure-duration", "soon"], "malformed duration 'soon'"),
+        (["--variants", "sfn-poll-loop-1m"], "sfn-poll-loop-1m is modelled from polling-fixed-1m"),
+        (["--quick", "--durations", "1h"], "--quick and --durations are exclusive"),
+    ],
+)
+def test_bad_input_exits_2_naming_the_problem(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert compare.main(argv) == 2
+    assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"usd": None}, "missing price 'lambda_requests_per_million'"),
+        ({"usd": -0.2}, "price 'lambda_requests_per_million' (usd) must not be negative"),
+    ],
+)
+def test_a_bad_price_file_exits_2_naming_the_price(
+    tmp_path: Path, change: dict[str, Any], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    document = json.loads(DEFAULT_PRICES_FILE.read_text())
+    if change["usd"] is None:
+        del document["prices"]["lambda_requests_per_million"]
+    else:
+        document["prices"]["lambda_requests_per_million"]["usd"] = change["usd"]
+    path = tmp_path / "prices.json"
+    path.write_text(json.dumps(document))
+
+    assert compare.main(["--prices", str(path), "--durations", "15m"]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_a_failing_self_check_fails_the_command_loudly(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    broken = CheckResult("history grows by 3 events per poll (polling-default)", False, "history - 3 x polls = [4, 5]")
+    monkeypatch.setattr(matrix, "check_runs", lambda runs, kinds: [broken])
+
+    exit_code = compare.main(
+        ["--variants", "polling-default", "--durations", "15m", "--failure-duration", "none", "--jobs", "1"]
+    )
+
+    assert exit_code == 1
+    assert "SELF-CHECK FAILED: history grows by 3 events per poll" in capsys.readouterr().err
+
+
+def test_the_history_check_fails_when_the_history_does_not_grow_by_3_per_poll() -> None:
+    fine = a_run(variant="polling-default", kind="polling", polls=7, invocations=7, history_events=25)
+    off = replace(fine, duration_seconds=7200, polls=16, invocations=16, history_events=53)
+
+    results = {c.name: c for c in check_runs([fine, off], {"polling-default": "polling"})}
+
+    check = results["history grows by 3 events per poll (polling-default)"]
+    assert not check.passed
+    assert "[4, 5]" in check.detail
+
+
+def test_the_callback_check_fails_when_a_count_depends_on_the_duration() -> None:
+    short = a_run(variant="callback-event", invocations=2, durable_operations=6, callback_waits=1, events_delivered=1)
+    long = replace(short, duration_seconds=86400, invocations=3)
+
+    results = {c.name: c for c in check_runs([short, long], {"callback-event": "callback"})}
+
+    check = results["callback counts do not depend on the duration (callback-event)"]
+    assert not check.passed
+    assert "invocations 3 at 86400s" in check.detail
+
+
+def test_the_callback_check_accepts_counts_that_grow_only_with_safety_net_checks() -> None:
+    one = a_run(variant="callback-lost", invocations=2, durable_operations=8, callback_waits=1, safety_net_checks=1)
+    two = replace(
+        one, duration_seconds=86400, invocations=3, durable_operations=13, callback_waits=2, safety_net_checks=2
+    )
+    three = replace(
+        two, duration_seconds=3 * 86400, invocations=4, durable_operations=18, callback_waits=3, safety_net_checks=3
+    )
+
+    results = {c.name: c for c in check_runs([one, two, three], {"callback-lost": "callback"})}
+
+    assert all(c.passed for c in results.values()), [c for c in results.values() if not c.passed]
+    assert "invocations +1" in results["callback counts do not depend on the duration (callback-lost)"].detail
