@@ -154,6 +154,7 @@ def test_the_callback_check_fails_when_a_count_depends_on_the_duration() -> None
 
 def test_the_callback_check_accepts_counts_that_grow_only_with_safety_net_checks() -> None:
     one = a_run(variant="callback-lost", invocations=2, durable_operations=8, callback_waits=1, safety_net_checks=1)
+    one = replace(one, store_operations=6, checkpointed_updates=100)
     two = replace(
         one, duration_seconds=86400, invocations=3, durable_operations=13, callback_waits=2, safety_net_checks=2
     )

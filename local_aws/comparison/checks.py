@@ -1,6 +1,8 @@
 """Self-checks on the measured shapes: a mismatch means the measurement (or a handler) is not what we think it is.
 
 - every run ends as its scenario says (success -> SUCCEEDED, failure -> FAILED);
+- the documented operation count is backed by the store: at least one per stored operation (the execution itself
+  excepted), at most one per checkpointed update;
 - polling: the three counts of polls agree (the store's attempts of the wait_for_condition step, the handler's own
   ``Polls`` figure, the DescribeReplicationTasks calls DMS received), every poll is one invocation, and the history
   grows by exactly 3 events per poll (StepStarted, StepSucceeded, InvocationCompleted, as read from the real
@@ -49,6 +51,7 @@ def check_runs(runs: list[RunMeasurement], kinds: dict[str, str]) -> list[CheckR
     """``kinds`` maps each measured variant id to its shape ("polling" or "callback")."""
     measured = [r for r in runs if not r.modelled]
     results = [_outcome(r) for r in measured]
+    results += [_operations_backed_by_store(r) for r in measured]
     by_variant: dict[str, list[RunMeasurement]] = defaultdict(list)
     for run in measured:
         by_variant[run.variant].append(run)
@@ -68,6 +71,18 @@ def _outcome(run: RunMeasurement) -> CheckResult:
         f"outcome {_where(run)}",
         run.execution_status == expected,
         f"execution {run.execution_status}, scenario expects {expected}",
+    )
+
+
+def _operations_backed_by_store(run: RunMeasurement) -> CheckResult:
+    # Each counted operation is an operation of the store (the execution itself is not counted), and each
+    # counted attempt was checkpointed at least once: the count sits between the two.
+    low, high = run.store_operations - 1, run.checkpointed_updates
+    return _check(
+        f"durable operations backed by the store {_where(run)}",
+        low <= run.durable_operations <= high,
+        f"{run.durable_operations} by the documented rule; store: {run.store_operations} operations "
+        f"(execution included), {run.checkpointed_updates} checkpointed updates",
     )
 
 
