@@ -192,13 +192,22 @@ def write_charts(report: dict[str, Any], out_dir: Path) -> list[Path]:
     success = [r for r in report["runs"] if r["scenario"] == "success"]
     variants = list(dict.fromkeys(r["variant"] for r in success))
     paths = []
-    for filename, key, ylabel, title in (
-        (COST_CHART, "cost_per_execution_usd", "USD per execution (log)", "Cost of one wait, by migration duration"),
-        (INVOCATIONS_CHART, "invocations", "Lambda invocations (log)", "Invocations of the waiting function"),
+    markers = "osD^vP*Xh<>"
+    for filename, key, ylabel, title, with_modelled in (
+        (
+            COST_CHART,
+            "cost_per_execution_usd",
+            "USD per execution (log)",
+            "Cost of one wait, by migration duration",
+            True,
+        ),
+        (INVOCATIONS_CHART, "invocations", "invocations (log)", "Invocations of the waiting durable function", False),
     ):
         figure, axes = plt.subplots(figsize=(9, 5.5))
-        for variant in variants:
+        for index, variant in enumerate(variants):
             runs = sorted((r for r in success if r["variant"] == variant), key=lambda r: r["duration_seconds"])
+            if runs[0]["modelled"] and not with_modelled:
+                continue
             points = [(r["duration_seconds"] / 3600, r[key]) for r in runs if r[key] > 0]
             if not points:
                 continue
@@ -207,12 +216,15 @@ def write_charts(report: dict[str, Any], out_dir: Path) -> list[Path]:
                 [p[0] for p in points],
                 [p[1] for p in points],
                 linestyle="--" if modelled else "-",
-                marker="o",
+                marker=markers[index % len(markers)],
                 label=f"{variant}{' (modelled)' if modelled else ''}",
             )
         axes.set_xscale("log")
         axes.set_yscale("log")
-        axes.set_xlabel("migration duration (hours, log)")
+        durations = sorted({r["duration_seconds"] for r in success})
+        axes.set_xticks([d / 3600 for d in durations], [format_duration(d) for d in durations])
+        axes.minorticks_off()
+        axes.set_xlabel("migration duration (log scale)")
         axes.set_ylabel(ylabel)
         axes.set_title(title)
         axes.grid(visible=True, which="both", alpha=0.3)
