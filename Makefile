@@ -7,7 +7,20 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements-dev.txt handlers/requirements.txt | cksum | cut -d' ' -f1)
 export PYTHONPATH := handlers:.
 
-.PHONY: compare test lint typecheck pytest benchmark clean
+# AWS SAM CLI lives in its own virtual environment: its boto3/botocore pins conflict with the runtime's.
+SAM_VENV := .venv-sam
+SAM := $(SAM_VENV)/bin/sam
+SAM_STAMP := $(SAM_VENV)/.installed-$(shell cksum < requirements-sam.txt | cut -d' ' -f1)
+# SAM CLI must not phone home: no telemetry, and its weekly "is there a newer version?" request to PyPI is
+# never due (its settings file lives in .venv-sam/app instead of ~/.aws-sam). sam validate needs a region to
+# resolve pseudo parameters; nothing is sent to it.
+export SAM_CLI_TELEMETRY := 0
+export __SAM_CLI_APP_DIR := $(abspath $(SAM_VENV))/app
+SAM_REGION ?= us-east-1
+# The functions' runtime; sam build and the built-artifact test need this interpreter (pyenv is enough).
+RUNTIME_PYTHON_VERSION := 3.13
+
+.PHONY: compare test lint typecheck template build pytest benchmark clean
 
 $(STAMP): requirements-dev.txt handlers/requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit("Python >= 3.11 is required, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
@@ -16,10 +29,19 @@ $(STAMP): requirements-dev.txt handlers/requirements.txt
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 
+$(SAM_STAMP): requirements-sam.txt
+	@test -x $(SAM_VENV)/bin/python || $(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-sam.txt
+	@mkdir -p $(SAM_VENV)/app
+	@echo '{"telemetryEnabled": false, "lastVersionCheck": 4102444800.0}' > $(SAM_VENV)/app/metadata.json
+	@rm -f $(SAM_VENV)/.installed-*
+	@touch $@
+
 compare: $(STAMP)
 	$(BIN)/python scripts/compare.py $(ARGS)
 
-test: lint typecheck pytest
+test: lint typecheck template
+	@$(MAKE) --no-print-directory pytest ARTIFACT_JUST_BUILT=1
 
 lint: $(STAMP)
 	$(BIN)/ruff check handlers scripts tests local_aws
@@ -28,11 +50,29 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# The template, checked offline: cfn-lint, SAM's own translation, sam validate --lint, then sam build.
+template: $(STAMP) $(SAM_STAMP)
+	$(BIN)/cfn-lint template.yaml
+	$(SAM) validate --template-file template.yaml --region $(SAM_REGION)
+	$(SAM) validate --lint --template-file template.yaml --region $(SAM_REGION)
+	@$(MAKE) --no-print-directory build
+
+# Without the runtime's Python the build is skipped, loudly, and any earlier artifact is removed, so the
+# built-artifact test skips (saying why) instead of importing stale code.
+build: $(STAMP) $(SAM_STAMP)
+	@if runtime=$$($(BIN)/python scripts/runtime_python.py $(RUNTIME_PYTHON_VERSION)); then \
+		echo "sam build with $$runtime"; \
+		PATH="$$(dirname "$$runtime"):$$PATH" $(SAM) build --parallel --cached --template-file template.yaml; \
+	else \
+		echo "SKIPPED sam build: it needs Python $(RUNTIME_PYTHON_VERSION), the functions' runtime (install it, e.g. pyenv install $(RUNTIME_PYTHON_VERSION))"; \
+		rm -rf .aws-sam/build; \
+	fi
+
 pytest: $(STAMP)
-	$(BIN)/pytest $(PYTEST_ARGS)
+	MIGRATION_WAIT_ARTIFACT_JUST_BUILT=$(ARTIFACT_JUST_BUILT) $(BIN)/pytest $(PYTEST_ARGS)
 
 benchmark: $(STAMP)
 	$(BIN)/python scripts/benchmark_polling.py $(ARGS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .aws-sam
+	rm -rf $(VENV) $(SAM_VENV) .pytest_cache .mypy_cache .ruff_cache .aws-sam

@@ -1,0 +1,254 @@
+"""Least privilege, read from template.yaml: no wildcard actions, and each function may do what its code calls.
+
+The table below is the reviewed statement of what each function needs: every granted action names the code that
+calls it. The tests hold the template to the table and the table to the code:
+
+- the function's inline statements grant exactly the table's actions;
+- each action's named caller exists, is reachable from the function's handler, and really makes that call;
+- every AWS call reachable from the handler (by import, module by module) is either granted or listed under
+  ``not_called`` with the reason this function never makes it (a shared adapter serves several functions).
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from tests.sam_template import (
+    HANDLERS,
+    aws_calls,
+    function_statements,
+    functions,
+    handler_module,
+    load_template,
+    module_closure,
+    operations_by_method,
+    policy_documents,
+    referenced_logical_ids,
+    resources,
+    sub_text,
+)
+
+
+@dataclass(frozen=True)
+class Permissions:
+    granted: Mapping[str, str]
+    """IAM action -> the code that calls it, as ``module:Class.method``."""
+    not_called: Mapping[str, str] = field(default_factory=dict)
+    """Reachable by import but never called by this function -> why."""
+
+
+# What each function needs. Add a row when a function joins the template (the tests below say so); a row for a
+# function the template does not have yet is skipped, saying so.
+PERMISSIONS: dict[str, Permissions] = {
+    "PollingFunction": Permissions(
+        granted={
+            "dms:StartReplicationTask": "migration_wait.dms_gateway:DmsGateway.start_task",
+            "dms:DescribeReplicationTasks": "migration_wait.dms_gateway:DmsGateway.describe_task",
+        },
+    ),
+    "CallbackFunction": Permissions(
+        granted={
+            "dynamodb:PutItem": "migration_wait.correlation_store:CorrelationStore.register",
+            "dynamodb:UpdateItem": "migration_wait.correlation_store:CorrelationStore.reregister",
+            "dynamodb:DeleteItem": "migration_wait.correlation_store:CorrelationStore.release",
+            "dms:StartReplicationTask": "migration_wait.dms_gateway:DmsGateway.start_task",
+            "dms:DescribeReplicationTasks": "migration_wait.dms_gateway:DmsGateway.describe_task",
+        },
+        not_called={
+            "dynamodb:GetItem": "CorrelationStore.find: only the completer looks a correlation up",
+        },
+    ),
+    "DmsEventsFunction": Permissions(
+        granted={
+            "dynamodb:GetItem": "migration_wait.correlation_store:CorrelationStore.find",
+            "dynamodb:UpdateItem": "migration_wait.correlation_store:CorrelationStore.mark_delivered",
+            "dms:DescribeReplicationTasks": "migration_wait.dms_gateway:DmsGateway.describe_task",
+            "lambda:SendDurableExecutionCallbackSuccess": "migration_wait.callback_sender:CallbackSender.succeed",
+            "lambda:SendDurableExecutionCallbackFailure": "migration_wait.callback_sender:CallbackSender.fail",
+        },
+        not_called={
+            "dynamodb:PutItem": "CorrelationStore.register: only CallbackFunction claims a task",
+            "dynamodb:DeleteItem": "CorrelationStore.release: only CallbackFunction releases its claim",
+            "dms:StartReplicationTask": "DmsGateway.start_task: the completer never starts a task",
+        },
+    ),
+}
+
+# Actions the Service Authorization Reference lists with no resource type: they can only be granted on "*".
+# Checked 2026-11: "Actions, resources, and condition keys for AWS Database Migration Service"
+# (docs.aws.amazon.com/service-authorization/latest/reference/list_awsdatabasemigrationservice.html):
+# DescribeReplicationTasks has no resource type; StartReplicationTask requires ReplicationTask
+# (arn:${Partition}:dms:${Region}:${Account}:task:*).
+ACTIONS_WITHOUT_RESOURCE_LEVEL_PERMISSIONS = frozenset({"dms:DescribeReplicationTasks"})
+
+DMS_TASK_ARN = "arn:${AWS::Partition}:dms:${AWS::Region}:${AWS::AccountId}:task:"
+CALLBACK_ACTIONS = frozenset(
+    {
+        "lambda:SendDurableExecutionCallbackSuccess",
+        "lambda:SendDurableExecutionCallbackFailure",
+        "lambda:SendDurableExecutionCallbackHeartbeat",
+    }
+)
+# Only these durable functions wait for callbacks; only they may be the target of callback actions.
+CALLBACK_WAITERS = frozenset({"CallbackFunction"})
+
+
+def _template() -> dict[str, Any]:
+    return load_template()
+
+
+def _function_names() -> list[str]:
+    return sorted(functions(_template()))
+
+
+def _require_in_template(function: str) -> dict[str, Any]:
+    found = functions(_template())
+    if function not in found:
+        pytest.skip(f"{function} has a row in PERMISSIONS but is not in template.yaml yet")
+    return found[function]
+
+
+def test_no_statement_anywhere_grants_a_wildcard_or_negated_action() -> None:
+    offenders = []
+    for path, statement in policy_documents(_template()):
+        if "NotAction" in statement:
+            offenders.append(f"{path}: NotAction")
+        actions = statement.get("Action", [])
+        for action in actions if isinstance(actions, list) else [actions]:
+            if "*" in str(action):
+                offenders.append(f"{path}: {action}")
+    assert not offenders, f"wildcard or negated actions: {offenders}"
+
+
+def test_every_function_in_the_template_has_a_row_in_the_permission_table() -> None:
+    missing = sorted(set(_function_names()) - set(PERMISSIONS))
+    assert not missing, f"add these functions to PERMISSIONS in {__file__}: {missing}"
+
+
+@pytest.mark.parametrize("function", sorted(PERMISSIONS))
+def test_the_function_is_granted_exactly_the_actions_in_the_table(function: str) -> None:
+    _require_in_template(function)
+    statements = function_statements(_template(), function)
+    granted = {action for s in statements for action in s.actions}
+
+    assert all(s.effect == "Allow" for s in statements), f"{function}: only Allow statements are expected"
+    assert granted == set(PERMISSIONS[function].granted), (
+        f"{function}: template grants {sorted(granted)}, the table says {sorted(PERMISSIONS[function].granted)}"
+    )
+
+
+def _calls_in(module: str, qualified: str) -> set[str]:
+    """IAM actions of the boto3 calls inside ``Class.method`` (or a module-level function) of ``module``."""
+    path = HANDLERS.joinpath(*module.split(".")).with_suffix(".py")
+    node: ast.AST = ast.parse(path.read_text())
+    for part in qualified.split("."):
+        body = getattr(node, "body", [])
+        found = [n for n in body if isinstance(n, ast.ClassDef | ast.FunctionDef) and n.name == part]
+        if not found:
+            raise LookupError(f"{qualified} not found in {path}")
+        node = found[0]
+    table = operations_by_method()
+    return {
+        action
+        for call in ast.walk(node)
+        if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr in table
+        for action in table[call.func.attr]
+    }
+
+
+@pytest.mark.parametrize(
+    ("function", "action", "caller"),
+    [(f, a, c) for f, p in sorted(PERMISSIONS.items()) for a, c in sorted(p.granted.items())],
+)
+def test_each_granted_action_is_called_where_the_table_says(function: str, action: str, caller: str) -> None:
+    module, _, qualified = caller.partition(":")
+    entry = handler_module(_require_in_template(function))
+
+    assert module in module_closure(entry), f"{caller} is not reachable from {entry}"
+    assert action in _calls_in(module, qualified), f"{caller} does not call {action}"
+
+
+@pytest.mark.parametrize("function", sorted(PERMISSIONS))
+def test_every_aws_call_reachable_from_the_handler_is_granted_or_explained(function: str) -> None:
+    entry = handler_module(_require_in_template(function))
+    permissions = PERMISSIONS[function]
+    reachable: dict[str, list[str]] = {}
+    for call in aws_calls(entry):
+        assert len(call.actions) == 1, f"{call.module}:{call.line} {call.method} is ambiguous: {sorted(call.actions)}"
+        reachable.setdefault(next(iter(call.actions)), []).append(f"{call.module}:{call.line}")
+
+    unexplained = {a: where for a, where in reachable.items() if a not in permissions.granted}
+    unexplained = {a: where for a, where in unexplained.items() if a not in permissions.not_called}
+    stale = sorted(set(permissions.not_called) - set(reachable))
+    never_called = sorted(set(permissions.granted) - set(reachable))
+
+    assert not unexplained, f"{function} reaches calls it is not granted (grant or explain them): {unexplained}"
+    assert not stale, f"{function}: not_called lists actions its code no longer reaches: {stale}"
+    assert not never_called, f"{function} is granted actions its code never calls: {never_called}"
+
+
+def _statements() -> list[Any]:
+    template = _template()
+    return [s for f in sorted(PERMISSIONS) if f in functions(template) for s in function_statements(template, f)]
+
+
+def test_only_actions_without_resource_level_permissions_are_granted_on_every_resource() -> None:
+    offenders = [
+        f"{s.function}/{s.sid}: {sorted(set(s.actions) - ACTIONS_WITHOUT_RESOURCE_LEVEL_PERMISSIONS)}"
+        for s in _statements()
+        if "*" in s.resources and set(s.actions) - ACTIONS_WITHOUT_RESOURCE_LEVEL_PERMISSIONS
+    ]
+    assert not offenders, f'actions that support resource-level permissions granted on "*": {offenders}'
+
+
+def test_dms_actions_are_scoped_to_replication_task_arns_where_dms_allows_it() -> None:
+    offenders = []
+    for statement in _statements():
+        scoped = [a for a in statement.actions if a.startswith("dms:")]
+        scoped = [a for a in scoped if a not in ACTIONS_WITHOUT_RESOURCE_LEVEL_PERMISSIONS]
+        if not scoped:
+            continue
+        for resource in statement.resources:
+            text = sub_text(resource)
+            if text is None or not text.startswith(DMS_TASK_ARN):
+                offenders.append(f"{statement.function}/{statement.sid}: {scoped} on {resource!r}")
+    assert not offenders, f"DMS actions not limited to this account's replication tasks: {offenders}"
+
+
+def test_callback_actions_target_only_the_functions_that_wait_for_callbacks() -> None:
+    offenders = []
+    for statement in _statements():
+        if not CALLBACK_ACTIONS & set(statement.actions):
+            continue
+        if statement.function in CALLBACK_WAITERS:
+            offenders.append(f"{statement.function}/{statement.sid}: a waiting function completes its own callback")
+        for resource in statement.resources:
+            text = sub_text(resource) or ""
+            targets = referenced_logical_ids(resource)
+            # The actions' only resource type is the durable execution (Service Authorization Reference, Lambda):
+            # <function ARN>:<version>/durable-execution/<name>/<id>. An unqualified function ARN matches none.
+            qualified = any(text.startswith(f"${{{waiter}.Arn}}:") for waiter in CALLBACK_WAITERS)
+            if not targets or not targets <= CALLBACK_WAITERS or not qualified:
+                offenders.append(f"{statement.function}/{statement.sid}: {resource!r}")
+    assert not offenders, f"callback actions beyond the callback functions' executions: {offenders}"
+
+
+def test_every_other_scoped_resource_is_one_this_template_creates() -> None:
+    template = _template()
+    own = set(resources(template))
+    offenders = []
+    for statement in _statements():
+        if set(statement.actions) <= ACTIONS_WITHOUT_RESOURCE_LEVEL_PERMISSIONS:
+            continue
+        if all(a.startswith("dms:") for a in statement.actions):
+            continue  # DMS tasks are the user's, checked above
+        for resource in statement.resources:
+            targets = referenced_logical_ids(resource)
+            if not targets or not targets <= own:
+                offenders.append(f"{statement.function}/{statement.sid}: {resource!r}")
+    assert not offenders, f"statements on resources this stack does not own: {offenders}"
