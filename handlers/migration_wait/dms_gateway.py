@@ -120,4 +120,5 @@ class DmsGateway:
             full_load_progress_percent=int(progress) if progress is not None else None,
             stop_date=datetime.fromisoformat(s) if (s := _iso(stats.get("StopDate"))) else None,
             observed_at=server_time(response, self._clock),
+            start_date=datetime.fromisoformat(s) if (s := _iso(stats.get("StartDate"))) else None,
         )

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, NotRequired, TypedDict
@@ -93,6 +94,12 @@ class TaskSnapshotRecord(TypedDict):
     ObservedAt: str
 
 
+class TaskFinishRecord(TaskSnapshotRecord):
+    """What the callback variant's callback carries: the final snapshot and when DMS says this run started."""
+
+    StartDate: str | None
+
+
 @dataclass(frozen=True)
 class TaskSnapshot:
     status: str
@@ -101,6 +108,8 @@ class TaskSnapshot:
     full_load_progress_percent: int | None
     stop_date: datetime | None
     observed_at: datetime
+    # DMS's ReplicationTaskStats.StartDate (this run, fresh start or resume); not part of TaskSnapshotRecord.
+    start_date: datetime | None = None
 
     @classmethod
     def from_record(cls, record: TaskSnapshotRecord) -> TaskSnapshot:
@@ -123,6 +132,13 @@ class TaskSnapshot:
             "ObservedAt": self.observed_at.isoformat(),
         }
 
+    @classmethod
+    def from_finish_record(cls, record: TaskFinishRecord) -> TaskSnapshot:
+        return replace(cls.from_record(record), start_date=_parse_time(record["StartDate"]))
+
+    def to_finish_record(self) -> TaskFinishRecord:
+        return {**self.to_record(), "StartDate": self.start_date.isoformat() if self.start_date else None}
+
     @property
     def outcome(self) -> TaskOutcome:
         return classify_task_state(self.status, self.stop_reason)
@@ -139,6 +155,59 @@ class TaskSnapshot:
 
 def _parse_time(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
+
+
+def _optional_text(record: dict[str, Any], field: str) -> str | None:
+    value = record.get(field)
+    if value is not None and not isinstance(value, str):
+        raise InvalidInputError(f"{field} must be a string or null, got {type(value).__name__}")
+    return value
+
+
+def _optional_time(record: dict[str, Any], field: str) -> datetime | None:
+    text = _optional_text(record, field)
+    if not text:
+        return None
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise InvalidInputError(f"{field} is not an ISO 8601 time: {text[:100]!r}") from None
+    if parsed.tzinfo is None:
+        raise InvalidInputError(f"{field} has no time zone: {text[:100]!r}")
+    return parsed
+
+
+def parse_task_finish_record(text: object) -> TaskSnapshot:
+    """Read a callback result (a JSON TaskFinishRecord) into a snapshot; errors name the field.
+
+    Anyone allowed to send callbacks can send anything, so nothing is assumed about its shape.
+    """
+    if not isinstance(text, str):
+        raise InvalidInputError(f"the callback result must be a JSON string, got {type(text).__name__}")
+    try:
+        record = json.loads(text)
+    except ValueError:
+        raise InvalidInputError(f"the callback result is not JSON: {text[:100]!r}") from None
+    if not isinstance(record, dict):
+        raise InvalidInputError(f"the callback result must be a JSON object, got {type(record).__name__}")
+    status = record.get("Status")
+    if not isinstance(status, str) or not status.strip():
+        raise InvalidInputError("Status is required in the callback result")
+    observed_at = _optional_time(record, "ObservedAt")
+    if observed_at is None:
+        raise InvalidInputError("ObservedAt is required in the callback result")
+    progress = record.get("FullLoadProgressPercent")
+    if progress is not None and (isinstance(progress, bool) or not isinstance(progress, int)):
+        raise InvalidInputError(f"FullLoadProgressPercent must be a whole number or null, got {progress!r}")
+    return TaskSnapshot(
+        status=status,
+        stop_reason=_optional_text(record, "StopReason"),
+        last_failure_message=_optional_text(record, "LastFailureMessage"),
+        full_load_progress_percent=progress,
+        stop_date=_optional_time(record, "StopDate"),
+        observed_at=observed_at,
+        start_date=_optional_time(record, "StartDate"),
+    )
 
 
 def classify_task_state(status: str, stop_reason: str | None) -> TaskOutcome:

@@ -58,3 +58,39 @@ class DmsThrottledError(RetryableError):
 
 class DmsUnavailableError(RetryableError):
     """DMS answered with a server error or could not be reached."""
+
+
+class InvalidDmsEventError(InvalidInputError):
+    """An EventBridge event is not a usable DMS replication task event; the message names the field."""
+
+
+class TaskAlreadyAwaitedError(TerminalError):
+    """Another execution is already waiting for this replication task; nothing was overwritten."""
+
+
+class CorrelationLostError(TerminalError):
+    """The task's correlation item no longer belongs to this execution, so no event could reach it."""
+
+
+class CorrelationStoreError(TerminalError):
+    """DynamoDB rejected a correlation request for a reason retrying will not change (no table, no permission)."""
+
+
+class CorrelationStoreUnavailableError(RetryableError):
+    """DynamoDB throttled the request, answered with a server error or could not be reached."""
+
+
+class CallbackClosedError(TerminalError):
+    """The callback is already completed, failed or timed out: nothing more can be sent to it."""
+
+
+class CallbackRejectedError(TerminalError):
+    """Lambda rejected a callback request for a reason retrying will not change (malformed, access denied)."""
+
+
+class CallbackDeliveryUnavailableError(RetryableError):
+    """Lambda throttled a callback request, answered with a server error or could not be reached."""
+
+
+class WaitFailedFromOutsideError(TerminalError):
+    """The execution's callback was failed by someone other than the completer, without a DMS task record."""

@@ -1,0 +1,28 @@
+"""DmsEventsFunction: a DMS task stopped or failed; complete the callback of the execution waiting for it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from migration_wait.callback_completion import CompletionReport, TaskEventCompleter
+from migration_wait.callback_sender import CallbackSender
+from migration_wait.correlation_store import CorrelationStore
+from migration_wait.dms_gateway import DmsGateway
+from migration_wait.observability import get_logger
+from migration_wait.settings import CompleterSettings
+
+
+def handler(event: Any, context: LambdaContext) -> CompletionReport:
+    logger = get_logger()
+    logger.append_keys(function_name=context.function_name, function_request_id=context.aws_request_id)
+    settings = CompleterSettings.from_env()
+    completer = TaskEventCompleter(
+        store=CorrelationStore(settings.table_name),
+        gateway=DmsGateway(),
+        sender=CallbackSender(),
+        settings=settings,
+        logger=logger,
+    )
+    return completer.handle(event)

@@ -1,0 +1,257 @@
+"""DynamoDB adapter for the callback variant: which execution, through which callback, waits for which task.
+
+One item per replication task, keyed by its ARN. Every write is conditional, so two executions never share a task,
+a re-registration never replaces an item that is no longer this execution's, and a completer never marks a callback
+it did not deliver to. ``ExpiresAt`` is the table's TTL attribute: an item whose execution died is removed by
+DynamoDB, and an expired item that DynamoDB has not removed yet may be taken over.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from migration_wait.aws_clients import dynamodb_client
+from migration_wait.errors import (
+    CorrelationLostError,
+    CorrelationStoreError,
+    CorrelationStoreUnavailableError,
+    MigrationWaitError,
+    TaskAlreadyAwaitedError,
+)
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef
+
+KEY = "ReplicationTaskArn"
+_CONDITION_FAILED = "ConditionalCheckFailedException"
+_THROTTLING_CODES = frozenset(
+    {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded", "LimitExceededException"}
+)
+
+# Round 0: the task is free, or its item expired, or this is a retry of our own write (same callback id).
+_REGISTER_CONDITION = (
+    "attribute_not_exists(ReplicationTaskArn) OR ExpiresAt < :now "
+    "OR (ExecutionArn = :execution AND CallbackId = :callback)"
+)
+# Round n: the item still holds this execution's previous round, or this is a retry of our own write.
+_REREGISTER_CONDITION = (
+    "ExecutionArn = :execution AND (#round = :previous OR (#round = :round AND CallbackId = :callback))"
+)
+
+
+@dataclass(frozen=True)
+class CallbackRegistration:
+    """The correlation item: the execution waiting for a task and the callback that reaches it now."""
+
+    replication_task_arn: str
+    callback_id: str
+    execution_arn: str
+    round: int
+    registered_at: datetime
+    expires_at: datetime
+    delivered_callback_id: str | None = None
+
+    @property
+    def delivered(self) -> bool:
+        """Whether a completer has already delivered a result to the current callback."""
+        return self.delivered_callback_id == self.callback_id
+
+    def describe(self) -> str:
+        return (
+            f"execution {self.execution_arn} (round {self.round}, registered {self.registered_at.isoformat()}, "
+            f"expires {self.expires_at.isoformat()})"
+        )
+
+
+def _s(value: str) -> AttributeValueTypeDef:
+    return {"S": value}
+
+
+def _n(value: int) -> AttributeValueTypeDef:
+    return {"N": str(value)}
+
+
+def _epoch(moment: datetime) -> int:
+    return int(moment.timestamp())
+
+
+def _registration(item: Mapping[str, Any]) -> CallbackRegistration:
+    try:
+        delivered = item.get("DeliveredCallbackId", {}).get("S")
+        return CallbackRegistration(
+            replication_task_arn=item[KEY]["S"],
+            callback_id=item["CallbackId"]["S"],
+            execution_arn=item["ExecutionArn"]["S"],
+            round=int(item["Round"]["N"]),
+            registered_at=datetime.fromisoformat(item["RegisteredAt"]["S"]),
+            expires_at=datetime.fromtimestamp(int(item["ExpiresAt"]["N"]), UTC),
+            delivered_callback_id=delivered,
+        )
+    except (KeyError, TypeError, ValueError) as err:
+        raise CorrelationStoreError(f"malformed correlation item for {item.get(KEY, {}).get('S')!r}: {err!r}") from err
+
+
+class CorrelationStore:
+    """The correlation table, behind the few conditional operations the callback variant needs."""
+
+    def __init__(
+        self,
+        table_name: str,
+        client: DynamoDBClient | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.table_name = table_name
+        self._client = client
+        self._clock = clock
+
+    @property
+    def client(self) -> DynamoDBClient:
+        return self._client if self._client is not None else dynamodb_client()
+
+    def register(
+        self, task_arn: str, callback_id: str, execution_arn: str, lifetime: timedelta
+    ) -> CallbackRegistration:
+        """Claim the task for this execution (round 0). Fails, overwriting nothing, if another execution holds it."""
+        now = self._clock()
+        registration = CallbackRegistration(task_arn, callback_id, execution_arn, 0, now, now + lifetime)
+        try:
+            self.client.put_item(
+                TableName=self.table_name,
+                Item={
+                    KEY: _s(task_arn),
+                    "CallbackId": _s(callback_id),
+                    "ExecutionArn": _s(execution_arn),
+                    "Round": _n(0),
+                    "RegisteredAt": _s(now.isoformat()),
+                    "ExpiresAt": _n(_epoch(registration.expires_at)),
+                },
+                ConditionExpression=_REGISTER_CONDITION,
+                ExpressionAttributeValues={
+                    ":now": _n(_epoch(now)),
+                    ":execution": _s(execution_arn),
+                    ":callback": _s(callback_id),
+                },
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ClientError as err:
+            if _code(err) == _CONDITION_FAILED:
+                old = _old_item(err)
+                holder = _registration(old).describe() if old else "another execution"
+                raise TaskAlreadyAwaitedError(
+                    f"replication task {task_arn} is already awaited by {holder}; this execution did not start it "
+                    "and changed nothing"
+                ) from err
+            raise self._translate(err, "register a callback for", task_arn) from err
+        except BotoCoreError as err:
+            raise self._translate(err, "register a callback for", task_arn) from err
+        return registration
+
+    def reregister(
+        self, task_arn: str, callback_id: str, execution_arn: str, round_number: int, lifetime: timedelta
+    ) -> CallbackRegistration:
+        """Point the task at this execution's new callback, only if the item still holds its previous round."""
+        now = self._clock()
+        registration = CallbackRegistration(task_arn, callback_id, execution_arn, round_number, now, now + lifetime)
+        try:
+            self.client.update_item(
+                TableName=self.table_name,
+                Key={KEY: _s(task_arn)},
+                UpdateExpression=(
+                    "SET CallbackId = :callback, #round = :round, RegisteredAt = :now_text, ExpiresAt = :expires "
+                    "REMOVE DeliveredCallbackId, DeliveredAt"
+                ),
+                ConditionExpression=_REREGISTER_CONDITION,
+                ExpressionAttributeNames={"#round": "Round"},
+                ExpressionAttributeValues={
+                    ":callback": _s(callback_id),
+                    ":round": _n(round_number),
+                    ":previous": _n(round_number - 1),
+                    ":execution": _s(execution_arn),
+                    ":now_text": _s(now.isoformat()),
+                    ":expires": _n(_epoch(registration.expires_at)),
+                },
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ClientError as err:
+            if _code(err) == _CONDITION_FAILED:
+                old = _old_item(err)
+                found = _registration(old).describe() if old else "no item at all"
+                raise CorrelationLostError(
+                    f"cannot re-register round {round_number} for {task_arn}: the correlation now holds {found}, "
+                    f"not round {round_number - 1} of execution {execution_arn}"
+                ) from err
+            raise self._translate(err, "re-register a callback for", task_arn) from err
+        except BotoCoreError as err:
+            raise self._translate(err, "re-register a callback for", task_arn) from err
+        return registration
+
+    def find(self, task_arn: str) -> CallbackRegistration | None:
+        """The task's current registration (strongly consistent), or None if no execution waits for it."""
+        try:
+            response = self.client.get_item(TableName=self.table_name, Key={KEY: _s(task_arn)}, ConsistentRead=True)
+        except (ClientError, BotoCoreError) as err:
+            raise self._translate(err, "look up the callback for", task_arn) from err
+        item = response.get("Item")
+        return _registration(item) if item else None
+
+    def mark_delivered(self, task_arn: str, callback_id: str) -> bool:
+        """Record that ``callback_id`` got its result; False if the item has moved on to another callback."""
+        try:
+            self.client.update_item(
+                TableName=self.table_name,
+                Key={KEY: _s(task_arn)},
+                UpdateExpression="SET DeliveredCallbackId = :callback, DeliveredAt = :now",
+                ConditionExpression="CallbackId = :callback",
+                ExpressionAttributeValues={":callback": _s(callback_id), ":now": _s(self._clock().isoformat())},
+            )
+        except ClientError as err:
+            if _code(err) == _CONDITION_FAILED:
+                return False
+            raise self._translate(err, "mark the delivery for", task_arn) from err
+        except BotoCoreError as err:
+            raise self._translate(err, "mark the delivery for", task_arn) from err
+        return True
+
+    def release(self, task_arn: str, execution_arn: str) -> bool:
+        """Remove the task's item if it is still this execution's; False if it is not (nothing is touched)."""
+        try:
+            self.client.delete_item(
+                TableName=self.table_name,
+                Key={KEY: _s(task_arn)},
+                ConditionExpression="ExecutionArn = :execution",
+                ExpressionAttributeValues={":execution": _s(execution_arn)},
+            )
+        except ClientError as err:
+            if _code(err) == _CONDITION_FAILED:
+                return False
+            raise self._translate(err, "release the callback for", task_arn) from err
+        except BotoCoreError as err:
+            raise self._translate(err, "release the callback for", task_arn) from err
+        return True
+
+    def _translate(self, err: ClientError | BotoCoreError, action: str, task_arn: str) -> MigrationWaitError:
+        where = f"DynamoDB table {self.table_name!r} (CALLBACK_TABLE_NAME)"
+        if isinstance(err, BotoCoreError):
+            return CorrelationStoreUnavailableError(f"could not {action} {task_arn}: {where} unreachable: {err}")
+        code = _code(err)
+        message = err.response.get("Error", {}).get("Message", "")
+        status = err.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+        if code in _THROTTLING_CODES or status >= 500:
+            return CorrelationStoreUnavailableError(f"could not {action} {task_arn}: {where}: {code}: {message}")
+        return CorrelationStoreError(f"could not {action} {task_arn}: {where} rejected it: {code}: {message}")
+
+
+def _old_item(err: ClientError) -> Mapping[str, Any] | None:
+    """The item as it was when a condition failed (ReturnValuesOnConditionCheckFailure=ALL_OLD)."""
+    item: Any = dict(err.response).get("Item")
+    return item if isinstance(item, Mapping) and item else None
+
+
+def _code(err: ClientError) -> str:
+    return str(err.response.get("Error", {}).get("Code", ""))

@@ -1,0 +1,78 @@
+"""DMS replication task events from EventBridge, parsed at the edge into a typed value (errors name the field).
+
+Two shapes are seen in the wild: the documentation's example names the event ``detail.eventName`` and captured
+events name it ``detail.eventId`` (``DMS-EVENT-0079`` stopped, ``DMS-EVENT-0078`` failed); both carry
+``detail.eventType``. Either the type or the id is enough to tell a terminal event.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent
+
+from migration_wait.domain import parse_replication_task_arn
+from migration_wait.errors import InvalidDmsEventError, InvalidInputError
+
+DMS_SOURCE = "aws.dms"
+TASK_STATE_CHANGE = "DMS Replication Task State Change"
+TERMINAL_EVENT_TYPES = frozenset({"REPLICATION_TASK_STOPPED", "REPLICATION_TASK_FAILED"})
+TERMINAL_EVENT_IDS = frozenset({"DMS-EVENT-0079", "DMS-EVENT-0078"})
+
+
+@dataclass(frozen=True)
+class DmsTaskEvent:
+    """One replication task state change, as much of it as the completer needs."""
+
+    replication_task_arn: str
+    event_type: str | None
+    event_id: str | None
+    detail_message: str | None
+    time: str | None
+
+    @property
+    def is_terminal(self) -> bool:
+        """Whether the event says the task stopped or failed (the completer re-reads DMS before it believes it)."""
+        return self.event_type in TERMINAL_EVENT_TYPES or self.event_id in TERMINAL_EVENT_IDS
+
+
+def _optional_text(detail: dict[str, object], field: str) -> str | None:
+    value = detail.get(field)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InvalidDmsEventError(f"detail.{field} must be a string, got {type(value).__name__}")
+    return value
+
+
+def parse_dms_task_event(raw: object) -> DmsTaskEvent:
+    """Validate an EventBridge event from DMS; anything that is not a task state change is malformed here."""
+    if not isinstance(raw, dict):
+        raise InvalidDmsEventError(f"the event must be a JSON object, got {type(raw).__name__}")
+    event = EventBridgeEvent(raw)
+    if event.get("source") != DMS_SOURCE:
+        raise InvalidDmsEventError(f"source must be {DMS_SOURCE!r}, got {event.get('source')!r}")
+    if event.get("detail-type") != TASK_STATE_CHANGE:
+        raise InvalidDmsEventError(f"detail-type must be {TASK_STATE_CHANGE!r}, got {event.get('detail-type')!r}")
+    resources = event.get("resources")
+    if not isinstance(resources, list) or not resources:
+        raise InvalidDmsEventError("resources must be a non-empty list holding the replication task ARN")
+    try:
+        task_arn = parse_replication_task_arn(resources[0], field="resources[0]")
+    except InvalidInputError as err:
+        raise InvalidDmsEventError(str(err)) from None
+    detail = event.get("detail")
+    if not isinstance(detail, dict):
+        raise InvalidDmsEventError(f"detail must be a JSON object, got {type(detail).__name__}")
+    event_type = _optional_text(detail, "eventType")
+    event_id = _optional_text(detail, "eventId") or _optional_text(detail, "eventName")
+    if not event_type and not event_id:
+        raise InvalidDmsEventError("detail.eventType or detail.eventId (detail.eventName) is required")
+    time = event.get("time")
+    return DmsTaskEvent(
+        replication_task_arn=task_arn,
+        event_type=event_type,
+        event_id=event_id,
+        detail_message=_optional_text(detail, "detailMessage"),
+        time=time if isinstance(time, str) else None,
+    )
