@@ -79,9 +79,12 @@ def _install() -> None:
     default session if it already exists (it was created before us, so it did not get the built-in handlers)."""
     global _installed  # noqa: PLW0603 - one process-wide registration, made once
     with _install_lock:
-        if not _installed:
-            botocore.handlers.BUILTIN_HANDLERS.append(("before-send", _dispatch))
-            _installed = True
+        if _installed:
+            return
+        botocore.handlers.BUILTIN_HANDLERS.append(("before-send", _dispatch))
+        _installed = True
+        # Only a session that predates the line above lacks the handler. botocore calls every before-send handler
+        # (it keeps the first response), so registering it on a later session too would answer each call twice.
         if boto3.DEFAULT_SESSION is not None:
             # The stubs type handlers as returning None; before-send handlers may return a response.
             boto3.DEFAULT_SESSION.events.register("before-send", _dispatch, unique_id=_UNIQUE_ID)  # type: ignore[arg-type]
