@@ -146,5 +146,5 @@ def scenario(request: pytest.FixtureRequest, runner_mode: RunnerMode) -> Scenari
         )
     if variant not in LOCAL_BACKENDS:
         pytest.skip(f"the {variant} variant has no local backend yet")
-    # Looked up lazily: requesting it in the signature would mark every scenario test local-only.
-    return LOCAL_BACKENDS[variant](request.getfixturevalue("make_local_environment"))
+    # Local fixtures are looked up inside: requesting them here would mark every scenario test local-only.
+    return LOCAL_BACKENDS[variant](request)

@@ -4,8 +4,8 @@
 ``DurableFunctionCloudTestRunner`` against the stack's function aliases (read from its CloudFormation outputs).
 
 Plugging in a variant: add its output key to ``CLOUD_OUTPUT_KEYS`` and a local backend factory to
-``LOCAL_BACKENDS`` (a callable taking the test's ``make_local_environment`` and returning a ``ScenarioBackend``).
-The scenario tests then run against it in both modes.
+``LOCAL_BACKENDS`` (a callable taking the test's ``pytest.FixtureRequest``, for fixtures and finalizers, and
+returning a ``ScenarioBackend``). The scenario tests then run against it in both modes.
 
 Credentials: the autouse fixture in conftest.py gives every test dummy credentials, so cloud mode resolves the
 real ones once, at start-up, into its own boto3 session; only the cloud runner's clients use that session.
@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Mapping
+from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from enum import StrEnum
@@ -35,6 +36,7 @@ CLOUD_TIMEOUT_OPTION = "--cloud-timeout"
 # The stack output holding each variant's durable function alias ARN (template.yaml, Outputs).
 CLOUD_OUTPUT_KEYS: dict[str, str] = {
     "polling": "PollingFunctionAlias",
+    "callback": "CallbackFunctionAlias",
 }
 
 LOCAL_ACCOUNT = "123456789012"
@@ -248,14 +250,36 @@ class PollingLocalBackend:
         return ScenarioOutcome(status=measured.status, result=measured.result, error=measured.error)
 
 
-def _polling_local_backend(make_local_environment: Callable[..., Any]) -> ScenarioBackend:
+@dataclass
+class CallbackLocalBackend(PollingLocalBackend):
+    """The callback handler on the local runner; the simulated task's DMS event reaches the real completer."""
+
+    variant: str = "callback"
+
+    def run(self, payload: Any) -> ScenarioOutcome:
+        from tests.callback_support import run_with_event_delivered
+
+        measured = run_with_event_delivered(self.environment, payload)
+        return ScenarioOutcome(status=measured.status, result=measured.result, error=measured.error)
+
+
+def _polling_local_backend(request: pytest.FixtureRequest) -> ScenarioBackend:
     import polling_handler
 
-    return PollingLocalBackend(make_local_environment(polling_handler.handler))
+    return PollingLocalBackend(request.getfixturevalue("make_local_environment")(polling_handler.handler))
 
 
-LOCAL_BACKENDS: dict[str, Callable[[Callable[..., Any]], ScenarioBackend]] = {
+def _callback_local_backend(request: pytest.FixtureRequest) -> ScenarioBackend:
+    from tests.callback_support import callback_environments
+
+    stack = ExitStack()
+    request.addfinalizer(stack.close)
+    return CallbackLocalBackend(stack.enter_context(callback_environments())())
+
+
+LOCAL_BACKENDS: dict[str, Callable[[pytest.FixtureRequest], ScenarioBackend]] = {
     "polling": _polling_local_backend,
+    "callback": _callback_local_backend,
 }
 
 

@@ -1,0 +1,169 @@
+"""The template's shape, read from template.yaml: what every function, table, queue and output must have.
+
+Each rule is checked over every resource of its kind, so a function or table added later is held to it too.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Mapping
+from typing import Any
+
+import pytest
+
+from tests.sam_template import (
+    HANDLERS,
+    functions,
+    handler_module,
+    load_template,
+    module_closure,
+    referenced_logical_ids,
+    resources,
+)
+
+RUNTIME = "python3.13"
+MAX_EXECUTION_TIMEOUT = 31_622_400  # Lambda's limit for DurableConfig.ExecutionTimeout (366 days)
+# Set by the template for libraries, not read by our code.
+LIBRARY_VARIABLES = frozenset({"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_LOG_LEVEL"})
+
+
+def _template() -> dict[str, Any]:
+    return load_template()
+
+
+def _durable() -> dict[str, dict[str, Any]]:
+    return {name: p for name, p in functions(_template()).items() if "DurableConfig" in p}
+
+
+def _event_bridge_targets() -> dict[str, dict[str, Any]]:
+    return {
+        name: p
+        for name, p in functions(_template()).items()
+        if any(e.get("Type") == "EventBridgeRule" for e in p.get("Events", {}).values())
+    }
+
+
+def _only_ref(value: Any) -> str | None:
+    return str(value["Ref"]) if isinstance(value, Mapping) and set(value) == {"Ref"} else None
+
+
+def test_every_function_runs_python_3_13_on_arm64() -> None:
+    wrong = {
+        name: (p.get("Runtime"), p.get("Architectures"))
+        for name, p in functions(_template()).items()
+        if p.get("Runtime") != RUNTIME or p.get("Architectures") != ["arm64"]
+    }
+    assert not wrong, f"functions not on {RUNTIME}/arm64: {wrong}"
+
+
+@pytest.mark.parametrize("function", sorted(_durable()))
+def test_a_durable_function_is_started_through_an_alias_the_stack_outputs(function: str) -> None:
+    properties = _durable()[function]
+    outputs = _template().get("Outputs", {})
+
+    assert properties.get("AutoPublishAlias"), f"{function}: durable functions are invoked by a qualified ARN"
+    alias_outputs = [o for o in outputs.values() if _only_ref(o.get("Value")) == f"{function}.Alias"]
+    assert alias_outputs, f"{function}: no output gives its alias ARN (Value: !Ref {function}.Alias)"
+
+
+@pytest.mark.parametrize("function", sorted(_durable()))
+def test_the_execution_timeout_always_outlasts_the_maximum_wait(function: str) -> None:
+    template = _template()
+    config = _durable()[function]["DurableConfig"]
+    allowed = {str(v) for v in template["Parameters"]["MaxWaitSeconds"]["AllowedValues"]}
+    rows = template["Mappings"]["ExecutionTimeoutByMaxWait"]
+
+    assert config["ExecutionTimeout"] == {
+        "Fn::FindInMap": ["ExecutionTimeoutByMaxWait", {"Ref": "MaxWaitSeconds"}, "Seconds"]
+    }
+    assert set(rows) == allowed, f"mapping rows {sorted(rows)} != MaxWaitSeconds values {sorted(allowed)}"
+    for max_wait, row in rows.items():
+        assert int(max_wait) < int(row["Seconds"]) <= MAX_EXECUTION_TIMEOUT, f"{max_wait}: {row}"
+    assert 1 <= int(config["RetentionPeriodInDays"]) <= 90
+
+
+@pytest.mark.parametrize("function", sorted(functions(_template())))
+def test_every_function_logs_to_its_own_log_group_with_retention(function: str) -> None:
+    properties = functions(_template())[function]
+    group = _only_ref(properties.get("LoggingConfig", {}).get("LogGroup"))
+    log_groups = resources(_template(), "AWS::Logs::LogGroup")
+
+    assert group in log_groups, f"{function}: LoggingConfig.LogGroup must !Ref a log group of this template"
+    assert log_groups[group]["Properties"].get("RetentionInDays") == {"Ref": "LogRetentionDays"}
+
+
+@pytest.mark.parametrize("function", sorted(_event_bridge_targets()))
+def test_an_event_that_cannot_be_handled_lands_in_a_dead_letter_queue(function: str) -> None:
+    template = _template()
+    properties = _event_bridge_targets()[function]
+    queues = resources(template, "AWS::SQS::Queue")
+    on_failure = properties.get("EventInvokeConfig", {}).get("DestinationConfig", {}).get("OnFailure", {})
+
+    # The function failed after Lambda's retries: the asynchronous invocation's on-failure destination.
+    assert on_failure.get("Type") == "SQS", f"{function}: no SQS on-failure destination"
+    assert referenced_logical_ids(on_failure.get("Destination")) <= set(queues)
+    assert referenced_logical_ids(on_failure.get("Destination")), f"{function}: destination is not our queue"
+    for event_name, event in properties["Events"].items():
+        if event.get("Type") != "EventBridgeRule":
+            continue
+        # EventBridge could not invoke the function at all: the rule target's dead-letter queue.
+        dead_letters = event["Properties"].get("DeadLetterConfig", {}).get("Arn")
+        queue = referenced_logical_ids(dead_letters)
+        assert queue, f"{function}/{event_name}: no DeadLetterConfig on the rule target"
+        assert queue <= set(queues)
+        rule = f"{function}{event_name}"  # SAM's logical id for the generated AWS::Events::Rule
+        _assert_queue_accepts_only(template, queue, rule)
+
+
+def _assert_queue_accepts_only(template: Mapping[str, Any], queue: set[str], rule: str) -> None:
+    policies = [
+        p["Properties"]
+        for p in resources(template, "AWS::SQS::QueuePolicy").values()
+        if any(referenced_logical_ids(q) & queue for q in p["Properties"]["Queues"])
+    ]
+    statements = [s for p in policies for s in p["PolicyDocument"]["Statement"]]
+    from_events = [s for s in statements if s.get("Principal", {}).get("Service") == "events.amazonaws.com"]
+    assert from_events, f"no queue policy lets EventBridge write to {queue}"
+    for statement in from_events:
+        source = statement.get("Condition", {}).get("ArnEquals", {}).get("aws:SourceArn")
+        assert referenced_logical_ids(source) == {rule}, f"EventBridge may write to {queue} for {source!r} only"
+
+
+@pytest.mark.parametrize("table", sorted(resources(_template(), "AWS::DynamoDB::Table")))
+def test_every_table_is_on_demand_with_ttl_and_point_in_time_recovery(table: str) -> None:
+    properties = resources(_template(), "AWS::DynamoDB::Table")[table]["Properties"]
+
+    assert properties.get("BillingMode") == "PAY_PER_REQUEST"
+    assert properties.get("TimeToLiveSpecification", {}).get("Enabled") is True
+    assert properties.get("PointInTimeRecoverySpecification", {}).get("PointInTimeRecoveryEnabled") is True
+
+
+@pytest.mark.parametrize("kind", ["AWS::DynamoDB::Table", "AWS::SQS::Queue"])
+def test_every_table_and_queue_is_in_the_outputs(kind: str) -> None:
+    outputs = _template().get("Outputs", {})
+    referenced = {name for o in outputs.values() for name in referenced_logical_ids(o.get("Value"))}
+
+    missing = sorted(set(resources(_template(), kind)) - referenced)
+    assert not missing, f"{kind} without an output: {missing}"
+
+
+def _string_constants(entry: str) -> set[str]:
+    found: set[str] = set()
+    for module in module_closure(entry):
+        path = HANDLERS.joinpath(*module.split("."))
+        path = path / "__init__.py" if path.is_dir() else path.with_suffix(".py")
+        found.update(
+            node.value
+            for node in ast.walk(ast.parse(path.read_text()))
+            if isinstance(node, ast.Constant) and isinstance(node.value, str)
+        )
+    return found
+
+
+@pytest.mark.parametrize("function", sorted(functions(_template())))
+def test_every_environment_variable_the_template_sets_is_one_the_code_reads(function: str) -> None:
+    properties = functions(_template())[function]
+    variables = set(properties.get("Environment", {}).get("Variables", {})) - LIBRARY_VARIABLES
+
+    unread = sorted(variables - _string_constants(handler_module(properties)))
+    assert not unread, f"{function}: the template sets {unread}, which no module of its handler names"
