@@ -122,9 +122,7 @@ def test_a_failing_self_check_fails_the_command_loudly(
     broken = CheckResult("history grows by 3 events per poll (polling-default)", False, "history - 3 x polls = [4, 5]")
     monkeypatch.setattr(matrix, "check_runs", lambda runs, kinds: [broken])
 
-    exit_code = compare.main(
-        ["--variants", "polling-default", "--durations", "15m", "--failure-duration", "none", "--jobs", "1"]
-    )
+    exit_code = compare.main(["--variants", "polling-default", "--durations", "15m", "--failure-duration", "none"])
 
     assert exit_code == 1
     assert "SELF-CHECK FAILED: history grows by 3 events per poll" in capsys.readouterr().err

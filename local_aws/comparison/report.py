@@ -31,6 +31,7 @@ from local_aws.comparison.operations import OPERATIONS_PER_EXECUTION_LIMIT
 from local_aws.comparison.prices import PriceList
 
 REPORT_VERSION = 1
+REPOSITORY = Path(__file__).resolve().parents[2]
 COST_CHART = "cost_per_execution.png"
 INVOCATIONS_CHART = "invocations.png"
 
@@ -55,6 +56,12 @@ def run_record(priced: PricedRun, result: ComparisonResult) -> dict[str, Any]:
     return record
 
 
+def _display_path(path: str) -> str:
+    """The price file relative to the repository when it is inside it (the committed report is machine-neutral)."""
+    resolved = Path(path).resolve()
+    return str(resolved.relative_to(REPOSITORY)) if resolved.is_relative_to(REPOSITORY) else str(path)
+
+
 def build_report(result: ComparisonResult, prices: PriceList) -> dict[str, Any]:
     return {
         "report_version": REPORT_VERSION,
@@ -66,7 +73,7 @@ def build_report(result: ComparisonResult, prices: PriceList) -> dict[str, Any]:
         "runs": [run_record(p, result) for p in result.priced],
         "self_checks": [asdict(c) for c in result.checks],
         "prices": {
-            "file": prices.path,
+            "file": _display_path(prices.path),
             "region": prices.raw.get("region"),
             "currency": prices.raw.get("currency"),
             "prices": prices.raw["prices"],
@@ -80,7 +87,17 @@ def _usd(value: float) -> str:
         return "0"
     if value >= 1:
         return f"{value:,.2f}"
-    return f"{value:.6f}" if value >= 1e-4 else f"{value:.2e}"
+    return f"{value:.6f}" if value >= 1e-6 else f"{value:.2e}"
+
+
+def _lag(seconds: float) -> str:
+    if seconds < 1:
+        return "< 1 s"
+    if seconds < 600:
+        return f"{seconds:.0f} s"
+    if seconds < 2 * 3600:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
 
 
 def _flags(run: dict[str, Any]) -> str:
@@ -104,7 +121,7 @@ TABLE_HEADERS = (
     "written KB",
     "DMS calls",
     "DDB W/R units",
-    "lag (s)",
+    "detection lag",
     "$ / execution",
     "$ / 1M executions",
     "wall (s)",
@@ -126,7 +143,7 @@ def table_rows(report: dict[str, Any]) -> list[list[str]]:
                 f"{run['bytes_written'] / 1024:.1f}",
                 str(sum(run["dms_calls"].values())),
                 f"{run['dynamodb_write_units']:g}/{run['dynamodb_read_units']:g}",
-                f"{run['detection_lag_seconds']:.0f}",
+                _lag(run["detection_lag_seconds"]),
                 _usd(run["cost_per_execution_usd"]),
                 _usd(run["cost_per_million_executions_usd"]),
                 "-" if run["modelled"] else f"{run['wall_seconds']:.2f}",

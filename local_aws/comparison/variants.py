@@ -16,6 +16,7 @@ from typing import Any
 from local_aws.aws_call_meter import metered_aws_calls
 from local_aws.comparison.measure import ExecutionFacts, RunMeasurement, Scenario, quiet_sdk_logging, summarize
 from local_aws.environment import local_environment
+from local_aws.simulated_timeline import CallbackTimeline
 
 QUIET = {"POWERTOOLS_LOG_LEVEL": "ERROR"}
 FIXED_ONE_MINUTE = {"POLL_INITIAL_INTERVAL_SECONDS": "60", "POLL_MAX_INTERVAL_SECONDS": "60"}
@@ -68,6 +69,53 @@ def _run_polling(variant: Variant, scenario: Scenario) -> ExecutionFacts:
         )
 
 
+def _run_callback(variant: Variant, scenario: Scenario, *, event_delivered: bool) -> ExecutionFacts:
+    """The callback handler with moto DynamoDB and the real completer, on the task's simulated timeline."""
+    # Imported here: the callback environment imports moto, which only these variants need.
+    from local_aws.callback_environment import callback_environment  # noqa: PLC0415
+
+    with quiet_sdk_logging(), callback_environment({**QUIET, **variant.settings}) as env, metered_aws_calls() as meter:
+        task_arn = env.dms.add_task(scenario.task_identifier, scenario.task_plan())
+        payload = {"ReplicationTaskArn": task_arn}
+        completer_invocations = 0
+
+        def deliver(event: dict[str, Any]) -> None:
+            nonlocal completer_invocations
+            completer_invocations += 1
+            env.deliver(event)
+
+        started = time.perf_counter()
+        execution_arn = env.runner.start(payload, execution_timeout=RUN_TIMEOUT_SECONDS, name=scenario.variant)
+        timeline = CallbackTimeline(env.runner, env.dms, task_arn, deliver if event_delivered else None)
+        log = timeline.drive(execution_arn, real_timeout_seconds=RUN_TIMEOUT_SECONDS)
+        measured = env.runner.wait(execution_arn, timeout=RUN_TIMEOUT_SECONDS)
+        wall = time.perf_counter() - started
+        return ExecutionFacts(
+            scenario=scenario,
+            label=variant.label,
+            kind=variant.kind,
+            function=variant.function,
+            completer_function=variant.completer_function,
+            execution=env.runner.store.load(execution_arn),
+            measured=measured,
+            task=env.dms.task(task_arn),
+            meter=meter,
+            payload=payload,
+            wall_seconds=wall,
+            completer_invocations=completer_invocations,
+            events_delivered=log.count("event-delivered"),
+            safety_net_timeouts=log.count("callback-timed-out"),
+        )
+
+
+def _run_callback_event_delivered(variant: Variant, scenario: Scenario) -> ExecutionFacts:
+    return _run_callback(variant, scenario, event_delivered=True)
+
+
+def _run_callback_event_lost(variant: Variant, scenario: Scenario) -> ExecutionFacts:
+    return _run_callback(variant, scenario, event_delivered=False)
+
+
 MEASURED_VARIANTS: dict[str, Variant] = {
     v.id: v
     for v in (
@@ -87,6 +135,34 @@ MEASURED_VARIANTS: dict[str, Variant] = {
             handler="polling_handler:handler",
             run=_run_polling,
             settings=FIXED_ONE_MINUTE,
+        ),
+        Variant(
+            id="callback-event",
+            label="callback, DMS event delivered",
+            kind="callback",
+            function="CallbackFunction",
+            handler="callback_handler:handler",
+            run=_run_callback_event_delivered,
+            completer_function="DmsEventsFunction",
+        ),
+        Variant(
+            id="callback-lost-event",
+            label="callback, event lost (safety net)",
+            kind="callback",
+            function="CallbackFunction",
+            handler="callback_handler:handler",
+            run=_run_callback_event_lost,
+            completer_function="DmsEventsFunction",
+        ),
+        Variant(
+            id="callback-lost-event-1h",
+            label="callback, event lost, 1 h safety net",
+            kind="callback",
+            function="CallbackFunction",
+            handler="callback_handler:handler",
+            run=_run_callback_event_lost,
+            settings={"CALLBACK_TIMEOUT_SECONDS": "3600"},
+            completer_function="DmsEventsFunction",
         ),
     )
 }
