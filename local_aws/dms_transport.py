@@ -24,6 +24,7 @@ from local_aws.dms_simulation import SimulatedDms, SimulatedDmsError
 _EVENT_PREFIX = "before-send.database-migration-service."
 _TARGET_PREFIX = "AmazonDMSv20160101."
 _UNIQUE_ID = "local-aws-simulated-dms"
+_ANSWERED = "_local_aws_simulated_dms_answered"
 _active: list[SimulatedDms] = []
 _install_lock = threading.Lock()
 _installed = False
@@ -71,6 +72,11 @@ def _answer(simulation: SimulatedDms, request: AWSPreparedRequest) -> AWSRespons
 def _dispatch(request: AWSPreparedRequest, event_name: str = "", **_kwargs: Any) -> AWSResponse | None:
     if not _active or not event_name.startswith(_EVENT_PREFIX):
         return None
+    # A session may carry this dispatcher twice (built in, and registered on boto3's default session below), and
+    # botocore calls every before-send handler: the second call must not answer, and count, the request again.
+    if getattr(request, _ANSWERED, False):
+        return None
+    setattr(request, _ANSWERED, True)
     return _answer(_active[-1], request)
 
 
@@ -79,12 +85,11 @@ def _install() -> None:
     default session if it already exists (it was created before us, so it did not get the built-in handlers)."""
     global _installed  # noqa: PLW0603 - one process-wide registration, made once
     with _install_lock:
-        if _installed:
-            return
-        botocore.handlers.BUILTIN_HANDLERS.append(("before-send", _dispatch))
-        _installed = True
-        # Only a session that predates the line above lacks the handler. botocore calls every before-send handler
-        # (it keeps the first response), so registering it on a later session too would answer each call twice.
+        if not _installed:
+            botocore.handlers.BUILTIN_HANDLERS.append(("before-send", _dispatch))
+            _installed = True
+        # The default session may predate the line above, or be an older one put back (moto swaps it out while
+        # a mock is active and restores it after), so it is registered on every activation.
         if boto3.DEFAULT_SESSION is not None:
             # The stubs type handlers as returning None; before-send handlers may return a response.
             boto3.DEFAULT_SESSION.events.register("before-send", _dispatch, unique_id=_UNIQUE_ID)  # type: ignore[arg-type]
