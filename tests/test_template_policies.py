@@ -80,10 +80,12 @@ PERMISSIONS: dict[str, Permissions] = {
 }
 
 # Actions the Service Authorization Reference lists with no resource type: they can only be granted on "*".
-# Checked 2026-11: "Actions, resources, and condition keys for AWS Database Migration Service"
-# (docs.aws.amazon.com/service-authorization/latest/reference/list_awsdatabasemigrationservice.html):
-# DescribeReplicationTasks has no resource type; StartReplicationTask requires ReplicationTask
-# (arn:${Partition}:dms:${Region}:${Account}:task:*).
+# Checked 2026-11 against "Actions, resources, and condition keys for AWS Database Migration Service"
+# (docs.aws.amazon.com/service-authorization/latest/reference/list_awsdatabasemigrationservice.html), read through
+# its machine-readable mirror (iann0036/iam-dataset, aws/iam_definition.json): DescribeReplicationTasks has no
+# resource type; StartReplicationTask requires ReplicationTask (arn:${Partition}:dms:${Region}:${Account}:task:*).
+# Lambda's SendDurableExecutionCallbackSuccess/Failure/Heartbeat require "durable execution"
+# (arn:${Partition}:lambda:${Region}:${Account}:function:${FunctionName}:${Version}/durable-execution/...).
 ACTIONS_WITHOUT_RESOURCE_LEVEL_PERMISSIONS = frozenset({"dms:DescribeReplicationTasks"})
 
 DMS_TASK_ARN = "arn:${AWS::Partition}:dms:${AWS::Region}:${AWS::AccountId}:task:"
