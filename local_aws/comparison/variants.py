@@ -52,8 +52,9 @@ def _run_polling(variant: Variant, scenario: Scenario) -> ExecutionFacts:
         payload = {"ReplicationTaskArn": task_arn}
         started = time.perf_counter()
         execution_arn = env.runner.start(payload, execution_timeout=RUN_TIMEOUT_SECONDS, name=scenario.variant)
-        measured = env.runner.wait(execution_arn, timeout=RUN_TIMEOUT_SECONDS)
+        env.runner.runner.wait_for_result(execution_arn, timeout=RUN_TIMEOUT_SECONDS)
         wall = time.perf_counter() - started
+        measured = env.runner.measure(execution_arn)
         return ExecutionFacts(
             scenario=scenario,
             label=variant.label,
@@ -88,8 +89,9 @@ def _run_callback(variant: Variant, scenario: Scenario, *, event_delivered: bool
         execution_arn = env.runner.start(payload, execution_timeout=RUN_TIMEOUT_SECONDS, name=scenario.variant)
         timeline = CallbackTimeline(env.runner, env.dms, task_arn, deliver if event_delivered else None)
         log = timeline.drive(execution_arn, real_timeout_seconds=RUN_TIMEOUT_SECONDS)
-        measured = env.runner.wait(execution_arn, timeout=RUN_TIMEOUT_SECONDS)
+        env.runner.runner.wait_for_result(execution_arn, timeout=RUN_TIMEOUT_SECONDS)
         wall = time.perf_counter() - started
+        measured = env.runner.measure(execution_arn)
         return ExecutionFacts(
             scenario=scenario,
             label=variant.label,
