@@ -1,0 +1,1 @@
+"""The comparison, the main job: scenario matrix, measurements, cost model, modelled Step Functions, reports."""
