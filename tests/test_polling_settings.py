@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
-from migration_wait.errors import InvalidSettingError
-from migration_wait.polling import poll_interval_seconds
+from migration_wait.domain import TaskSnapshot
+from migration_wait.errors import InvalidSettingError, MigrationWaitTimedOutError
+from migration_wait.polling import POLL_BUDGET, PollState, decide_next_poll, poll_interval_seconds
 from migration_wait.settings import PollingSettings
 
 
@@ -52,3 +55,50 @@ def test_a_backoff_rate_of_one_polls_at_a_fixed_interval() -> None:
     settings = PollingSettings(initial_interval_seconds=60, max_interval_seconds=60, backoff_rate=1.0)
 
     assert {poll_interval_seconds(settings, polls) for polls in range(1, 2_000)} == {60}
+
+
+def _polls_for_a_task_that_never_finishes(settings: PollingSettings) -> tuple[int, str]:
+    """Drive the real strategy over simulated time until it gives up; return the polls made and why it stopped."""
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    now = start
+    state: PollState = {
+        "StartedAt": start.isoformat(),
+        "Polls": 0,
+        "TransientErrors": 0,
+        "LastTransientError": None,
+        "LastCheckedAt": None,
+        "Snapshot": None,
+    }
+    while True:
+        running = TaskSnapshot(
+            status="running",
+            stop_reason=None,
+            last_failure_message=None,
+            full_load_progress_percent=50,
+            stop_date=None,
+            observed_at=now,
+        ).to_record()
+        state = {**state, "Polls": state["Polls"] + 1, "LastCheckedAt": now.isoformat(), "Snapshot": running}
+        try:
+            decision = decide_next_poll(state, settings)
+        except MigrationWaitTimedOutError as err:
+            return state["Polls"], str(err)
+        now += timedelta(seconds=decision.delay_seconds)
+
+
+@pytest.mark.parametrize("days", [7, 14, 30])
+def test_a_wait_of_any_length_stays_within_the_operation_quota(days: int) -> None:
+    settings = PollingSettings(max_wait_seconds=days * 86_400)
+
+    polls, reason = _polls_for_a_task_that_never_finishes(settings)
+
+    assert polls <= POLL_BUDGET, f"{days} days took {polls} polls, over AWS's per-execution operation quota"
+    assert "MAX_WAIT_SECONDS" in reason, f"gave up for the wrong reason: {reason}"
+
+
+def test_the_default_seven_day_wait_keeps_the_five_minute_cap() -> None:
+    settings = PollingSettings()
+
+    polls, _ = _polls_for_a_task_that_never_finishes(settings)
+
+    assert polls == pytest.approx(7 * 86_400 / 300, abs=10), "the budget stretched the default interval"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, TypedDict
@@ -22,6 +23,10 @@ if TYPE_CHECKING:
 
 START_STEP_NAME = "start-replication-task"
 WAIT_NAME = "wait-for-replication-task"
+# AWS allows 3,000 durable operations per execution and bills wait_for_condition as 1 + polls: the polls get
+# 2,900 and the rest is headroom for the start step's retries. A wait too long for the capped interval to fit
+# stretches its interval instead of failing after ten days at the quota.
+POLL_BUDGET = 2_900
 
 
 class PollState(TypedDict):
@@ -47,7 +52,11 @@ def poll_interval_seconds(settings: PollingSettings, polls_done: int) -> int:
 
 
 def decide_next_poll(state: PollState, settings: PollingSettings) -> WaitForConditionDecision:
-    """Stop when the task is done; otherwise wait the next interval, unless the maximum total wait is spent."""
+    """Stop when the task is done; otherwise wait the next interval, unless the maximum total wait is spent.
+
+    The interval is the capped backoff, stretched only when the rest of the wait would not otherwise fit in the
+    polls left (so the whole wait, however long, stays within POLL_BUDGET polls).
+    """
     snapshot = state["Snapshot"]
     if snapshot is not None and TaskSnapshot.from_record(snapshot).outcome is not TaskOutcome.RUNNING:
         return WaitForConditionDecision.stop_polling()
@@ -60,7 +69,16 @@ def decide_next_poll(state: PollState, settings: PollingSettings) -> WaitForCond
             f"gave up after {int(waited)} s and {state['Polls']} polls (MAX_WAIT_SECONDS="
             f"{settings.max_wait_seconds}); the task is still {status!r}"
         )
-    delay = min(poll_interval_seconds(settings, state["Polls"]), max(1, int(settings.max_wait_seconds - waited)))
+    remaining_wait = settings.max_wait_seconds - waited
+    remaining_polls = POLL_BUDGET - state["Polls"]
+    if remaining_polls <= 0:
+        raise MigrationWaitTimedOutError(
+            f"gave up after {state['Polls']} polls, the most one execution may make ({POLL_BUDGET}); "
+            f"the task is still {snapshot['Status'] if snapshot else 'unknown'!r}"
+        )
+    budget_floor = math.ceil(remaining_wait / remaining_polls)
+    delay = max(poll_interval_seconds(settings, state["Polls"]), budget_floor)
+    delay = min(delay, max(1, math.ceil(remaining_wait)))
     return WaitForConditionDecision.continue_waiting(Duration.from_seconds(delay))
 
 
