@@ -164,3 +164,17 @@ def test_the_callback_check_accepts_counts_that_grow_only_with_safety_net_checks
 
     assert all(c.passed for c in results.values()), [c for c in results.values() if not c.passed]
     assert "invocations +1" in results["callback counts do not depend on the duration (callback-lost)"].detail
+
+
+def test_a_task_that_outlasts_the_variants_maximum_wait_is_expected_to_fail() -> None:
+    gave_up = a_run(variant="polling-fixed-1m", kind="polling", execution_status="FAILED")
+    gave_up = replace(gave_up, duration_seconds=3 * 86400, task_seconds=3 * 86400, max_wait_seconds=2 * 86400)
+    claimed_success = replace(gave_up, execution_status="SUCCEEDED")
+
+    results = {c.name: c for c in check_runs([gave_up], {})}
+    wrong = {c.name: c for c in check_runs([claimed_success], {})}
+
+    name = "outcome polling-fixed-1m 259200s success"
+    assert results[name].passed, results[name].detail
+    assert not wrong[name].passed
+    assert "outlasts MAX_WAIT_SECONDS" in wrong[name].detail

@@ -97,6 +97,12 @@ class RunMeasurement:
     completer_function: str | None
     result_figures: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    max_wait_seconds: float | None = None
+
+    @property
+    def outlasts_max_wait(self) -> bool:
+        """The task runs longer than the variant's MAX_WAIT_SECONDS: the wait gives up, as it would on AWS."""
+        return self.max_wait_seconds is not None and self.task_seconds > self.max_wait_seconds
 
     @property
     def exceeds_operation_limit(self) -> bool:
@@ -121,6 +127,7 @@ class ExecutionFacts:
     completer_invocations: int = 0
     events_delivered: int = 0
     safety_net_timeouts: int = 0
+    max_wait_seconds: float | None = None
 
 
 def _execution_window(execution: Any) -> tuple[datetime, datetime]:
@@ -175,8 +182,17 @@ def summarize(facts: ExecutionFacts) -> RunMeasurement:
         function=facts.function,
         completer_function=facts.completer_function,
         result_figures={k: v for k, v in figures.items() if k in ("Polls", "TransientErrors", "SafetyNetChecks")},
-        notes=[f"unpriced DynamoDB operation {name}" for name in sorted(facts.meter.unpriced_dynamodb_operations)],
+        notes=[f"unpriced DynamoDB operation {name}" for name in sorted(facts.meter.unpriced_dynamodb_operations)]
+        + _max_wait_note(facts),
+        max_wait_seconds=facts.max_wait_seconds,
     )
+
+
+def _max_wait_note(facts: ExecutionFacts) -> list[str]:
+    limit = facts.max_wait_seconds
+    if limit is None or facts.task.plan.runs_for.total_seconds() <= limit:
+        return []
+    return [f"gives up at MAX_WAIT_SECONDS={limit:g} s: longer than one execution's 3,000 operations allow"]
 
 
 @contextmanager

@@ -10,7 +10,7 @@ report.json, version 1 (keys are only ever added):
            "completer_invocations", "eventbridge_events", "state_transitions", "execution_seconds",
            "detection_lag_seconds", "wall_seconds", "exceeds_operation_limit", "function", "completer_function",
            "memory_mb", "architecture", "cost_per_execution_usd", "cost_per_million_executions_usd",
-           "cost_breakdown_usd": {component: usd}, "notes"}],
+           "cost_breakdown_usd": {component: usd}, "notes", "max_wait_seconds"}],
  "self_checks": [{"name", "passed", "detail"}],
  "prices": {"file", "region", "currency", "prices": {name: {"usd", "unit", "source", "read_on", ...}},
             "assumptions": {name: {"value", "why"}}}}
@@ -108,7 +108,14 @@ def _flags(run: dict[str, Any]) -> str:
         flags.append(f"> {OPERATIONS_PER_EXECUTION_LIMIT:,} ops: fails on AWS")
     if run["scenario"] == "failure":
         flags.append("task fails")
+    if _gives_up(run):
+        flags.append(f"gives up at MAX_WAIT_SECONDS ({format_duration(run['max_wait_seconds'])})")
     return ", ".join(flags)
+
+
+def _gives_up(run: dict[str, Any]) -> bool:
+    limit = run.get("max_wait_seconds")
+    return bool(limit) and run["task_seconds"] > limit
 
 
 TABLE_HEADERS = (
@@ -143,7 +150,7 @@ def table_rows(report: dict[str, Any]) -> list[list[str]]:
                 f"{run['bytes_written'] / 1024:.1f}",
                 str(sum(run["dms_calls"].values())),
                 f"{run['dynamodb_write_units']:g}/{run['dynamodb_read_units']:g}",
-                _lag(run["detection_lag_seconds"]),
+                "never" if _gives_up(run) else _lag(run["detection_lag_seconds"]),
                 _usd(run["cost_per_execution_usd"]),
                 _usd(run["cost_per_million_executions_usd"]),
                 "-" if run["modelled"] else f"{run['wall_seconds']:.2f}",

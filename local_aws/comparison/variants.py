@@ -17,9 +17,17 @@ from local_aws.aws_call_meter import metered_aws_calls
 from local_aws.comparison.measure import ExecutionFacts, RunMeasurement, Scenario, quiet_sdk_logging, summarize
 from local_aws.environment import local_environment
 from local_aws.simulated_timeline import CallbackTimeline
+from migration_wait.settings import DEFAULT_MAX_WAIT_SECONDS
 
 QUIET = {"POWERTOOLS_LOG_LEVEL": "ERROR"}
-FIXED_ONE_MINUTE = {"POLL_INITIAL_INTERVAL_SECONDS": "60", "POLL_MAX_INTERVAL_SECONDS": "60"}
+# The classic fixed 1-minute loop. One execution may make about 2,900 polls (AWS's 3,000 operations), so a
+# 1-minute loop can wait 2 days at most: with the default 7-day MAX_WAIT_SECONDS the handler would stretch the
+# interval from the first poll to stay within the quota, and the loop would no longer poll every minute.
+FIXED_ONE_MINUTE = {
+    "POLL_INITIAL_INTERVAL_SECONDS": "60",
+    "POLL_MAX_INTERVAL_SECONDS": "60",
+    "MAX_WAIT_SECONDS": str(2 * 86_400),
+}
 # Real seconds a single run may take before it counts as stuck (a 3-day migration polled every minute: ~30 s).
 RUN_TIMEOUT_SECONDS = 600
 
@@ -34,6 +42,11 @@ class Variant:
     run: Callable[[Variant, Scenario], ExecutionFacts]
     settings: Mapping[str, str] = field(default_factory=dict)
     completer_function: str | None = None
+
+    @property
+    def max_wait_seconds(self) -> float:
+        """When the variant's execution gives up: a task that runs longer is expected to fail the wait."""
+        return float(self.settings.get("MAX_WAIT_SECONDS", DEFAULT_MAX_WAIT_SECONDS))
 
     def load_handler(self) -> Callable[..., Any]:
         module, _, attribute = self.handler.partition(":")
@@ -67,6 +80,7 @@ def _run_polling(variant: Variant, scenario: Scenario) -> ExecutionFacts:
             meter=meter,
             payload=payload,
             wall_seconds=wall,
+            max_wait_seconds=variant.max_wait_seconds,
         )
 
 
@@ -104,6 +118,7 @@ def _run_callback(variant: Variant, scenario: Scenario, *, event_delivered: bool
             meter=meter,
             payload=payload,
             wall_seconds=wall,
+            max_wait_seconds=variant.max_wait_seconds,
             completer_invocations=completer_invocations,
             events_delivered=log.count("event-delivered"),
             safety_net_timeouts=log.count("callback-timed-out"),
