@@ -6,7 +6,7 @@ from typing import Any
 
 from aws_durable_execution_sdk_python import DurableContext, durable_execution
 
-from migration_wait.callback_waiting import CallbackWaiter
+from migration_wait.callback_waiting import CallbackWaiter, DmsReplicationWork
 from migration_wait.correlation_store import CorrelationStore
 from migration_wait.dms_gateway import DmsGateway
 from migration_wait.domain import MigrationResult, parse_migration_request
@@ -20,5 +20,6 @@ def handler(event: Any, context: DurableContext) -> MigrationResult:
     context.set_logger(get_logger())
     request = parse_migration_request(event)
     settings = CallbackSettings.from_env()
-    waiter = CallbackWaiter(store=CorrelationStore(settings.table_name), gateway=DmsGateway(), settings=settings)
+    store = CorrelationStore(settings.table_name)
+    waiter = CallbackWaiter(store=store, work=DmsReplicationWork(store=store, gateway=DmsGateway()), settings=settings)
     return run_migration_wait(context, request, waiter)

@@ -5,34 +5,30 @@ terminal event only prompts a fresh DescribeReplicationTasks, and the callback c
 TaskFinishRecord) for the execution to classify with the shared rule. Duplicates, events nobody waits for and
 events for a task that is running again end quietly; the callback service refuses a second completion anyway.
 
-The one race: an execution whose safety-net period just ended has a closed callback and is about to re-register a
-new one. A completer that finds the closed callback re-reads the correlation for a short grace period and delivers
-to the new callback once it appears; if none appears, the execution's next safety-net check finds the task done.
+The one race (an execution between its safety-net timeout and its re-registration) is handled by the delivery it
+shares with CallbackApiFunction (``callback_delivery.py``): it follows the re-registration for a short grace
+period, or leaves the task to the execution's next safety-net check.
 """
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
 
+from migration_wait.callback_delivery import CallbackDelivery, DeliveryOutcome
 from migration_wait.callback_sender import CallbackSender
 from migration_wait.correlation_store import CallbackRegistration, CorrelationStore
 from migration_wait.dms_events import DmsTaskEvent, parse_dms_task_event
 from migration_wait.dms_gateway import DmsGateway
 from migration_wait.domain import TaskOutcome, TaskSnapshot
-from migration_wait.errors import CallbackClosedError, InvalidDmsEventError, TaskNotFoundError
+from migration_wait.errors import InvalidDmsEventError, TaskNotFoundError
 from migration_wait.settings import CompleterSettings
 
 if TYPE_CHECKING:
     from aws_lambda_powertools import Logger
-
-REPLICATION_TASK_FAILED = "ReplicationTaskFailed"
-_FIRST_REREAD_DELAY_SECONDS = 0.05
-_MAX_REREAD_DELAY_SECONDS = 1.0
 
 
 class CompletionOutcome(StrEnum):
@@ -121,51 +117,29 @@ class TaskEventCompleter:
 
     def _deliver(self, registration: CallbackRegistration, snapshot: TaskSnapshot) -> CompletionReport:
         task_arn = registration.replication_task_arn
-        deadline = self.monotonic() + self.settings.reregistration_grace_seconds
-        delay = _FIRST_REREAD_DELAY_SECONDS
-        current: CallbackRegistration | None = registration
-        tried: str | None = None
-        while current is not None:
-            if current.delivered:
-                return _report(CompletionOutcome.IGNORED_ALREADY_DELIVERED, task_arn, registration=current)
-            if current.callback_id != tried:
-                tried = current.callback_id
-                try:
-                    self._send(current.callback_id, snapshot)
-                except CallbackClosedError:
-                    self.logger.info(
-                        "The callback is closed; re-reading the correlation",
-                        extra={"ReplicationTaskArn": task_arn, "Round": current.round},
-                    )
-                else:
-                    self.store.mark_delivered(task_arn, current.callback_id)
-                    return _report(CompletionOutcome.COMPLETED, task_arn, snapshot=snapshot, registration=current)
-            elif self.monotonic() >= deadline:
-                return _report(
-                    CompletionOutcome.LEFT_TO_SAFETY_NET,
-                    task_arn,
-                    reason="the callback is closed and no new one was registered within REREGISTRATION_GRACE_SECONDS",
-                    snapshot=snapshot,
-                    registration=current,
-                )
-            else:
-                # The execution timed this callback out and is about to register the next one.
-                self.sleep(delay)
-                delay = min(delay * 2, _MAX_REREAD_DELAY_SECONDS)
-            current = self.store.find(task_arn)
+        delivery = CallbackDelivery(
+            store=self.store,
+            sender=self.sender,
+            grace_seconds=self.settings.reregistration_grace_seconds,
+            logger=self.logger,
+            sleep=self.sleep,
+            monotonic=self.monotonic,
+        ).deliver(registration, snapshot)
+        current = delivery.registration
+        if delivery.outcome is DeliveryOutcome.COMPLETED:
+            return _report(CompletionOutcome.COMPLETED, task_arn, snapshot=snapshot, registration=current)
+        if delivery.outcome is DeliveryOutcome.ALREADY_DELIVERED:
+            return _report(CompletionOutcome.IGNORED_ALREADY_DELIVERED, task_arn, registration=current)
+        if delivery.outcome is DeliveryOutcome.LEFT_TO_SAFETY_NET:
+            return _report(
+                CompletionOutcome.LEFT_TO_SAFETY_NET,
+                task_arn,
+                reason="the callback is closed and no new one was registered within REREGISTRATION_GRACE_SECONDS",
+                snapshot=snapshot,
+                registration=current,
+            )
         # The execution finished (its safety net saw the task done) and released the task.
         return _report(CompletionOutcome.IGNORED_NO_WAITING_EXECUTION, task_arn, snapshot=snapshot)
-
-    def _send(self, callback_id: str, snapshot: TaskSnapshot) -> None:
-        record = _json(snapshot)
-        if snapshot.outcome is TaskOutcome.FAILED:
-            self.sender.fail(callback_id, REPLICATION_TASK_FAILED, snapshot.failure_reason(), record)
-        else:
-            self.sender.succeed(callback_id, record)
-
-
-def _json(snapshot: TaskSnapshot) -> str:
-    return json.dumps(snapshot.to_finish_record(), separators=(",", ":"))
 
 
 def _preview(raw_event: Any) -> str:

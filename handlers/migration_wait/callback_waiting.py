@@ -5,6 +5,11 @@ the correlation table and only then starts it, so even a task that finishes at o
 event before the round's timeout, step ``check-replication-task-<round>`` looks at DMS once: a finished task ends
 the wait; a running one starts the next round, whose submitter re-registers atomically (only if the item still
 holds this execution's previous round). The names and their order are a stored contract.
+
+What is waited on sits behind a small port, ``WaitedWork``: how round 0 registers and starts the work, and how the
+safety net reads its state. ``DmsReplicationWork`` is the DMS callback variant's (claim, then StartReplicationTask;
+DescribeReplicationTasks); the third-party job variant brings its own (``third_party_waiting.ThirdPartyJobWork``).
+Everything else, the rounds, the re-registration, the release and the result, is the same code for both.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from aws_durable_execution_sdk_python.config import Duration, StepConfig, WaitForCallbackConfig
 from aws_durable_execution_sdk_python.exceptions import (
@@ -44,7 +49,7 @@ from migration_wait.workflow import WaitOutcome, start_replication_task
 
 if TYPE_CHECKING:
     from aws_durable_execution_sdk_python import DurableContext
-    from aws_durable_execution_sdk_python.types import StepContext, WaitForCallbackContext
+    from aws_durable_execution_sdk_python.types import OperationContext, StepContext, WaitForCallbackContext
 
 WAIT_ROUND_NAME = "wait-for-task-event-{round}"
 CHECK_ROUND_NAME = "check-replication-task-{round}"
@@ -60,12 +65,61 @@ def round_timeout_seconds(settings: CallbackSettings, waited_seconds: float) -> 
     return max(1, min(settings.callback_timeout_seconds, math.ceil(remaining)))
 
 
+class WaitedWork(Protocol):
+    """The port: what a callback wait waits on, seen from the waiter."""
+
+    def register_and_start(
+        self,
+        request: MigrationRequest,
+        callback_id: str,
+        execution_arn: str,
+        lifetime: timedelta,
+        context: WaitForCallbackContext,
+    ) -> None:
+        """Round 0's submitter: make the callback reachable (claim the task first), then start the work."""
+        ...
+
+    def describe(self, request: MigrationRequest, execution_arn: str, context: OperationContext) -> TaskSnapshot:
+        """The safety net: the work's state as its owner reports it now."""
+        ...
+
+
 @dataclass(frozen=True)
-class CallbackWaiter:
-    """Registers a callback for the task, starts it, and waits for the completer (or the safety net) to finish."""
+class DmsReplicationWork:
+    """The DMS callback variant's work: a replication task, claimed in the correlation table, then started."""
 
     store: CorrelationStore
     gateway: DmsGateway
+
+    def register_and_start(
+        self,
+        request: MigrationRequest,
+        callback_id: str,
+        execution_arn: str,
+        lifetime: timedelta,
+        context: WaitForCallbackContext,
+    ) -> None:
+        task_arn = request.replication_task_arn
+        # The claim comes first: a task that finishes at once must find someone listening.
+        self.store.register(task_arn, callback_id, execution_arn, lifetime)
+        context.logger.info("Registered the callback; starting the task", extra=_round_log(task_arn, 0))
+        start_replication_task(self.gateway, request)
+        context.logger.info("Started replication task", extra=_round_log(task_arn, 0))
+
+    def describe(self, request: MigrationRequest, execution_arn: str, context: OperationContext) -> TaskSnapshot:
+        return self.gateway.describe_task(request.replication_task_arn)
+
+
+def _round_log(task_arn: str, round_number: int) -> dict[str, object]:
+    return {"ReplicationTaskArn": task_arn, "Round": round_number}
+
+
+@dataclass(frozen=True)
+class CallbackWaiter:
+    """Registers a callback for the work, starts it, and waits for its completer (or the safety net) to finish."""
+
+    store: CorrelationStore
+    work: WaitedWork
     settings: CallbackSettings
     variant: Variant = Variant.CALLBACK
 
@@ -96,7 +150,7 @@ class CallbackWaiter:
             timeout = round_timeout_seconds(self.settings, waited)
             final = self._wait_for_event(context, request, execution_arn, round_number, timeout)
             if final is None:
-                final = self._check_task(context, task_arn, round_number)
+                final = self._check_task(context, request, execution_arn, round_number)
                 checks += 1
             if final.outcome is not TaskOutcome.RUNNING:
                 return final, checks
@@ -124,17 +178,13 @@ class CallbackWaiter:
         round_number: int,
         timeout: int,
     ) -> TaskSnapshot | None:
-        """One round: register the callback (and, in round 0, start the task), then wait. None: ask DMS."""
+        """One round: register the callback (and, in round 0, start the work), then wait. None: check it."""
         task_arn = request.replication_task_arn
         lifetime = timedelta(seconds=timeout) + CORRELATION_GRACE
         log = {"ReplicationTaskArn": task_arn, "Round": round_number}
 
         def register_and_start(callback_id: str, submit_context: WaitForCallbackContext) -> None:
-            # The claim comes first: a task that finishes at once must find someone listening.
-            self.store.register(task_arn, callback_id, execution_arn, lifetime)
-            submit_context.logger.info("Registered the callback; starting the task", extra=log)
-            start_replication_task(self.gateway, request)
-            submit_context.logger.info("Started replication task", extra=log)
+            self.work.register_and_start(request, callback_id, execution_arn, lifetime, submit_context)
 
         def reregister(callback_id: str, submit_context: WaitForCallbackContext) -> None:
             self.store.reregister(task_arn, callback_id, execution_arn, round_number, lifetime)
@@ -149,17 +199,19 @@ class CallbackWaiter:
                 ),
             )
         except CallbackTimeoutError:
-            context.logger.warning("No task event within the safety-net period; asking DMS", extra=log)
+            context.logger.warning("No callback within the safety-net period; checking the task itself", extra=log)
             return None
         except CallbackExternalError as err:
             return self._failure_sent(context, task_arn, err)
         try:
             snapshot = parse_task_finish_record(raw)
         except InvalidInputError as err:
-            context.logger.warning("Unreadable callback result; asking DMS", extra={**log, "reason": str(err)})
+            context.logger.warning(
+                "Unreadable callback result; checking the task itself", extra={**log, "reason": str(err)}
+            )
             return None
         if snapshot.outcome is TaskOutcome.RUNNING:
-            context.logger.warning("Callback result says still running; asking DMS", extra=log)
+            context.logger.warning("Callback result says still running; checking the task itself", extra=log)
             return None
         return snapshot
 
@@ -174,9 +226,13 @@ class CallbackWaiter:
         context.logger.error("The callback was failed from outside", extra={"ReplicationTaskArn": task_arn})
         raise WaitFailedFromOutsideError(f"{task_arn}: the wait was failed from outside: {err.message}")
 
-    def _check_task(self, context: DurableContext, task_arn: str, round_number: int) -> TaskSnapshot:
+    def _check_task(
+        self, context: DurableContext, request: MigrationRequest, execution_arn: str, round_number: int
+    ) -> TaskSnapshot:
+        task_arn = request.replication_task_arn
+
         def check(step_context: StepContext) -> TaskFinishRecord:
-            snapshot = self.gateway.describe_task(task_arn)
+            snapshot = self.work.describe(request, execution_arn, step_context)
             step_context.logger.info(
                 "Safety-net check",
                 extra={
