@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from mypy_boto3_dms import DatabaseMigrationServiceClient
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_lambda import LambdaClient
+    from mypy_boto3_secretsmanager import SecretsManagerClient
 
 # Short timeouts everywhere. botocore's "standard" mode retries throttling and 5xx a few times.
 _CLIENT_CONFIG = Config(connect_timeout=5, read_timeout=10, retries={"mode": "standard", "max_attempts": 3})
@@ -36,7 +37,12 @@ def lambda_client() -> LambdaClient:
     return boto3.client("lambda", config=_CLIENT_CONFIG)
 
 
+@cache
+def secretsmanager_client() -> SecretsManagerClient:
+    return boto3.client("secretsmanager", config=_CLIENT_CONFIG)
+
+
 def reset_clients() -> None:
     """Forget cached clients, so the next call sees a changed environment (tests switch endpoints)."""
-    for factory in (dms_client, dynamodb_client, lambda_client):
+    for factory in (dms_client, dynamodb_client, lambda_client, secretsmanager_client):
         factory.cache_clear()

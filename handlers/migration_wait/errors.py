@@ -94,3 +94,27 @@ class CallbackDeliveryUnavailableError(RetryableError):
 
 class WaitFailedFromOutsideError(TerminalError):
     """The execution's callback was failed by someone other than the completer, without a DMS task record."""
+
+
+class ThirdPartyJobRejectedError(TerminalError):
+    """The third party's job API refused the request for a reason retrying will not change (4xx)."""
+
+
+class ThirdPartyJobUnavailableError(RetryableError):
+    """The third party's job API throttled, answered with a server error, timed out or could not be reached."""
+
+
+class CallbackTokenStoreError(TerminalError):
+    """DynamoDB rejected a callback-token request for a reason retrying will not change (no table, no permission)."""
+
+
+class CallbackTokenStoreUnavailableError(RetryableError):
+    """DynamoDB throttled a callback-token request, answered with a server error or could not be reached."""
+
+
+class SigningSecretError(TerminalError):
+    """The shared signing secret cannot be used (missing, empty, access denied); the message names it."""
+
+
+class SigningSecretUnavailableError(RetryableError):
+    """Secrets Manager throttled, answered with a server error or could not be reached."""

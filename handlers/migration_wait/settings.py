@@ -7,6 +7,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from migration_wait.errors import InvalidSettingError
 
@@ -20,6 +21,16 @@ DEFAULT_CALLBACK_TIMEOUT_SECONDS = 84 * 3600
 # Each safety-net round costs about four durable operations; an execution may hold at most 3,000.
 MAX_SAFETY_NET_ROUNDS = 500
 DEFAULT_REREGISTRATION_GRACE_SECONDS = 10.0
+# One request to the third party's job API: generous for a create or a status read, far below the function timeout.
+DEFAULT_THIRD_PARTY_TIMEOUT_SECONDS = 10
+# How long CallbackApiFunction trusts the signing secret it read: a rotation takes effect within this many seconds.
+DEFAULT_SECRET_CACHE_SECONDS = 300
+# After a rotation the previous secret is still accepted this long, while the third party switches over.
+DEFAULT_SECRET_ROTATION_OVERLAP_SECONDS = 24 * 3600
+DEFAULT_REPLAY_WINDOW_SECONDS = 300
+# A callback carries one job status document (a few hundred bytes); the durable callback result may hold 256 KB.
+DEFAULT_CALLBACK_MAX_BODY_BYTES = 64 * 1024
+_LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 _TABLE_NAME_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
 
 
@@ -42,6 +53,27 @@ def _table_name_setting(env: Mapping[str, str], name: str) -> str:
         raise InvalidSettingError(f"{name} is required: the DynamoDB table that maps replication tasks to callbacks")
     if not _TABLE_NAME_PATTERN.match(raw):
         raise InvalidSettingError(f"{name} is not a DynamoDB table name (3-255 of A-Z a-z 0-9 _ . -): {raw[:300]!r}")
+    return raw
+
+
+def _url_setting(env: Mapping[str, str], name: str, what: str) -> str:
+    """An https base URL (http only on the loopback interface, for local runs), without a trailing slash."""
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        raise InvalidSettingError(f"{name} is required: {what}")
+    parts = urlsplit(raw)
+    local = parts.scheme == "http" and parts.hostname in _LOOPBACK_HOSTS
+    if not (parts.scheme == "https" or local) or not parts.hostname or parts.query or parts.fragment:
+        raise InvalidSettingError(
+            f"{name} must be an https:// URL without query or fragment (http:// only on 127.0.0.1), got {raw[:300]!r}"
+        )
+    return raw.rstrip("/")
+
+
+def _text_setting(env: Mapping[str, str], name: str, what: str) -> str:
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        raise InvalidSettingError(f"{name} is required: {what}")
     return raw
 
 
@@ -149,5 +181,71 @@ class CompleterSettings:
             table_name=_table_name_setting(env, "CALLBACK_TABLE_NAME"),
             reregistration_grace_seconds=_float_setting(
                 env, "REREGISTRATION_GRACE_SECONDS", DEFAULT_REREGISTRATION_GRACE_SECONDS, 0.0, 600.0
+            ),
+        )
+
+
+@dataclass(frozen=True)
+class ThirdPartySettings:
+    """Where the third-party job variant starts jobs, where their callbacks go, and where the tokens live.
+
+    The wait itself (correlation table, safety-net period, maximum wait) is ``CallbackSettings``, shared with the
+    DMS callback variant.
+    """
+
+    api_url: str
+    callback_api_url: str
+    token_table_name: str
+    request_timeout_seconds: int = DEFAULT_THIRD_PARTY_TIMEOUT_SECONDS
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> ThirdPartySettings:
+        env = os.environ if env is None else env
+        return cls(
+            api_url=_url_setting(env, "THIRD_PARTY_API_URL", "the base URL of the third party's job API"),
+            callback_api_url=_url_setting(
+                env, "CALLBACK_API_URL", "the base URL of CallbackApiFunction, where the third party calls back"
+            ),
+            token_table_name=_table_name_setting(env, "CALLBACK_TOKEN_TABLE_NAME"),
+            request_timeout_seconds=_int_setting(
+                env, "THIRD_PARTY_TIMEOUT_SECONDS", DEFAULT_THIRD_PARTY_TIMEOUT_SECONDS, 1, 50
+            ),
+        )
+
+
+@dataclass(frozen=True)
+class CallbackApiSettings:
+    """How CallbackApiFunction checks a third party's callback and finds the execution waiting for it."""
+
+    table_name: str
+    token_table_name: str
+    secret_id: str
+    secret_cache_seconds: int = DEFAULT_SECRET_CACHE_SECONDS
+    secret_rotation_overlap_seconds: int = DEFAULT_SECRET_ROTATION_OVERLAP_SECONDS
+    replay_window_seconds: int = DEFAULT_REPLAY_WINDOW_SECONDS
+    max_body_bytes: int = DEFAULT_CALLBACK_MAX_BODY_BYTES
+    reregistration_grace_seconds: float = DEFAULT_REREGISTRATION_GRACE_SECONDS
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> CallbackApiSettings:
+        env = os.environ if env is None else env
+        return cls(
+            table_name=_table_name_setting(env, "CALLBACK_TABLE_NAME"),
+            token_table_name=_table_name_setting(env, "CALLBACK_TOKEN_TABLE_NAME"),
+            secret_id=_text_setting(
+                env, "CALLBACK_SECRET_ID", "the Secrets Manager secret shared with the third party"
+            ),
+            secret_cache_seconds=_int_setting(env, "SECRET_CACHE_SECONDS", DEFAULT_SECRET_CACHE_SECONDS, 0, 3600),
+            secret_rotation_overlap_seconds=_int_setting(
+                env, "SECRET_ROTATION_OVERLAP_SECONDS", DEFAULT_SECRET_ROTATION_OVERLAP_SECONDS, 0, 7 * 24 * 3600
+            ),
+            replay_window_seconds=_int_setting(
+                env, "CALLBACK_REPLAY_WINDOW_SECONDS", DEFAULT_REPLAY_WINDOW_SECONDS, 30, 3600
+            ),
+            max_body_bytes=_int_setting(
+                env, "CALLBACK_MAX_BODY_BYTES", DEFAULT_CALLBACK_MAX_BODY_BYTES, 1024, 1024 * 1024
+            ),
+            reregistration_grace_seconds=_float_setting(
+                env, "REREGISTRATION_GRACE_SECONDS", DEFAULT_REREGISTRATION_GRACE_SECONDS, 0.0, 30.0
             ),
         )

@@ -1,0 +1,36 @@
+"""ThirdPartyJobFunction: a third party runs the migration and calls back a signed URL; wait with wait_for_callback."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from aws_durable_execution_sdk_python import DurableContext, durable_execution
+
+from migration_wait.callback_tokens import CallbackTokenStore
+from migration_wait.callback_waiting import CORRELATION_GRACE, CallbackWaiter
+from migration_wait.correlation_store import CorrelationStore
+from migration_wait.domain import MigrationResult, Variant, parse_migration_request
+from migration_wait.observability import get_logger
+from migration_wait.settings import CallbackSettings, ThirdPartySettings
+from migration_wait.third_party_jobs import ThirdPartyJobs
+from migration_wait.third_party_waiting import ThirdPartyJobWork
+from migration_wait.workflow import run_migration_wait
+
+
+@durable_execution
+def handler(event: Any, context: DurableContext) -> MigrationResult:
+    context.set_logger(get_logger())
+    request = parse_migration_request(event)
+    settings = CallbackSettings.from_env()
+    third_party = ThirdPartySettings.from_env()
+    store = CorrelationStore(settings.table_name)
+    work = ThirdPartyJobWork(
+        store=store,
+        tokens=CallbackTokenStore(third_party.token_table_name),
+        jobs=ThirdPartyJobs(third_party.api_url, third_party.request_timeout_seconds),
+        callback_api_url=third_party.callback_api_url,
+        token_lifetime=timedelta(seconds=settings.max_wait_seconds) + CORRELATION_GRACE,
+    )
+    waiter = CallbackWaiter(store=store, work=work, settings=settings, variant=Variant.THIRD_PARTY)
+    return run_migration_wait(context, request, waiter)
