@@ -44,7 +44,10 @@ class LocalCallbackEndpoint:
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="local-callback-endpoint", daemon=True)
+        # A short poll interval: shutdown() waits up to one interval (0.5 s by default) for the serving loop.
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(0.05,), name="local-callback-endpoint", daemon=True
+        )
 
     @property
     def url(self) -> str:
