@@ -263,6 +263,23 @@ class CallbackLocalBackend(PollingLocalBackend):
         return ScenarioOutcome(status=measured.status, result=measured.result, error=measured.error)
 
 
+@dataclass
+class ThirdPartyLocalBackend(PollingLocalBackend):
+    """The third-party job variant: the local third-party service runs the job and calls back its signed URL."""
+
+    variant: str = "third-party"
+
+    def finishing_task(self, duration: timedelta) -> dict[str, str]:
+        from local_aws.dms_simulation import TaskPlan
+
+        task_arn = str(self.environment.jobs.add_task("scenario-task", TaskPlan(duration=duration)))
+        return {"ReplicationTaskArn": task_arn}
+
+    def run(self, payload: Any) -> ScenarioOutcome:
+        measured = self.environment.run(payload)
+        return ScenarioOutcome(status=measured.status, result=measured.result, error=measured.error)
+
+
 def _polling_local_backend(request: pytest.FixtureRequest) -> ScenarioBackend:
     import polling_handler
 
@@ -277,9 +294,20 @@ def _callback_local_backend(request: pytest.FixtureRequest) -> ScenarioBackend:
     return CallbackLocalBackend(stack.enter_context(callback_environments())())
 
 
+def _third_party_local_backend(request: pytest.FixtureRequest) -> ScenarioBackend:
+    from tests.third_party_support import third_party_environments
+
+    stack = ExitStack()
+    request.addfinalizer(stack.close)
+    return ThirdPartyLocalBackend(stack.enter_context(third_party_environments())())
+
+
+# The third-party variant runs locally only: in cloud mode its job would go to whatever third party the stack is
+# configured with, and the foreign-account scenario checks DMS permissions it does not have.
 LOCAL_BACKENDS: dict[str, Callable[[pytest.FixtureRequest], ScenarioBackend]] = {
     "polling": _polling_local_backend,
     "callback": _callback_local_backend,
+    "third-party": _third_party_local_backend,
 }
 
 
