@@ -71,10 +71,11 @@ def _as_tuple(value: Any) -> tuple[Any, ...]:
 
 
 def function_statements(template: Mapping[str, Any], function: str) -> list[Statement]:
-    """The function's inline statements. Anything else in Policies (a managed policy, a SAM policy template)
-    is refused here: the tests can only vouch for what is written out."""
+    """The function's inline statements, and those of any ``AWS::IAM::RolePolicy`` on the role SAM generates for
+    it (``<Function>Role``; used where an inline statement would make a dependency cycle). Anything else in Policies
+    (a managed policy, a SAM policy template) is refused here: the tests can only vouch for what is written out."""
     properties = functions(template)[function]
-    statements = []
+    documents = []
     for policy in properties.get("Policies", []):
         if not isinstance(policy, Mapping) or set(policy) - {"Version", "Statement"}:
             raise ValueError(
@@ -82,18 +83,23 @@ def function_statements(template: Mapping[str, Any], function: str) -> list[Stat
                 "policy document; write its statements out (SAM policy templates and managed policies grant "
                 "actions the code does not call)"
             )
-        for raw in _as_tuple(policy["Statement"]):
-            statements.append(
-                Statement(
-                    function=function,
-                    sid=str(raw.get("Sid", "")),
-                    effect=str(raw.get("Effect", "")),
-                    actions=tuple(str(a) for a in _as_tuple(raw.get("Action", ()))),
-                    resources=_as_tuple(raw.get("Resource", ())),
-                    raw=raw,
-                )
-            )
-    return statements
+        documents.append(policy)
+    for role_policy in resources(template, "AWS::IAM::RolePolicy").values():
+        role_policy_properties = role_policy.get("Properties", {})
+        if referenced_logical_ids(role_policy_properties.get("RoleName")) == {f"{function}Role"}:
+            documents.append(role_policy_properties["PolicyDocument"])
+    return [
+        Statement(
+            function=function,
+            sid=str(raw.get("Sid", "")),
+            effect=str(raw.get("Effect", "")),
+            actions=tuple(str(a) for a in _as_tuple(raw.get("Action", ()))),
+            resources=_as_tuple(raw.get("Resource", ())),
+            raw=raw,
+        )
+        for document in documents
+        for raw in _as_tuple(document["Statement"])
+    ]
 
 
 def policy_documents(node: Any, path: str = "") -> Iterator[tuple[str, Mapping[str, Any]]]:

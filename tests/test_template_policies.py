@@ -77,6 +77,32 @@ PERMISSIONS: dict[str, Permissions] = {
             "dms:StartReplicationTask": "DmsGateway.start_task: the completer never starts a task",
         },
     ),
+    "ThirdPartyJobFunction": Permissions(
+        granted={
+            # PutItem on two tables: the claim (CorrelationStore.register) and the token (CallbackTokenStore.issue).
+            "dynamodb:PutItem": "migration_wait.callback_tokens:CallbackTokenStore.issue",
+            "dynamodb:UpdateItem": "migration_wait.correlation_store:CorrelationStore.reregister",
+            "dynamodb:DeleteItem": "migration_wait.correlation_store:CorrelationStore.release",
+        },
+        not_called={
+            "dynamodb:GetItem": "CorrelationStore.find, CallbackTokenStore.find: only CallbackApiFunction looks up",
+            "dms:StartReplicationTask": "DmsGateway (the shared workflow imports it): the third party starts the job",
+            "dms:DescribeReplicationTasks": "DmsGateway: the safety net reads the third party's job status instead",
+        },
+    ),
+    "CallbackApiFunction": Permissions(
+        granted={
+            "dynamodb:GetItem": "migration_wait.callback_tokens:CallbackTokenStore.find",
+            "dynamodb:UpdateItem": "migration_wait.callback_tokens:CallbackTokenStore.record_answer",
+            "secretsmanager:GetSecretValue": "migration_wait.callback_secrets:SecretsManagerSigningSecrets._read",
+            "lambda:SendDurableExecutionCallbackSuccess": "migration_wait.callback_sender:CallbackSender.succeed",
+            "lambda:SendDurableExecutionCallbackFailure": "migration_wait.callback_sender:CallbackSender.fail",
+        },
+        not_called={
+            "dynamodb:PutItem": "CorrelationStore.register, CallbackTokenStore.issue: ThirdPartyJobFunction only",
+            "dynamodb:DeleteItem": "CorrelationStore.release: only ThirdPartyJobFunction releases its claim",
+        },
+    ),
 }
 
 # Actions the Service Authorization Reference lists with no resource type: they can only be granted on "*".
@@ -97,7 +123,7 @@ CALLBACK_ACTIONS = frozenset(
     }
 )
 # Only these durable functions wait for callbacks; only they may be the target of callback actions.
-CALLBACK_WAITERS = frozenset({"CallbackFunction"})
+CALLBACK_WAITERS = frozenset({"CallbackFunction", "ThirdPartyJobFunction"})
 
 
 def _template() -> dict[str, Any]:
