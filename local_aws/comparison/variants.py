@@ -2,7 +2,7 @@
 
 Adding a variant is one ``Variant`` entry: an id, a label, the template resource that prices it, the self-check
 shape it must show, and a driver (``run``) that returns an ``ExecutionFacts`` for a scenario. The third-party
-callback variant (issue 6) will be one more entry with a driver beside ``_run_callback``.
+job variant is one such entry, its driver (``_run_third_party``) beside ``_run_callback``.
 """
 
 from __future__ import annotations
@@ -125,6 +125,47 @@ def _run_callback(variant: Variant, scenario: Scenario, *, event_delivered: bool
         )
 
 
+def _run_third_party(variant: Variant, scenario: Scenario) -> ExecutionFacts:
+    """ThirdPartyJobFunction with the local third party, whose signed callback reaches the real CallbackApiFunction."""
+    # Imported here: the third-party environment imports moto, which only the callback variants need.
+    from local_aws.third_party_environment import third_party_environment  # noqa: PLC0415
+
+    settings = {**QUIET, **variant.settings}
+    with quiet_sdk_logging(), third_party_environment(settings) as env, metered_aws_calls() as meter:
+        task_arn = env.jobs.add_task(scenario.task_identifier, scenario.task_plan())
+        payload = {"ReplicationTaskArn": task_arn}
+        callbacks = 0
+
+        def call_back(_event: dict[str, Any]) -> None:
+            # The job finished: the third party calls back its URL (one CallbackApiFunction invocation).
+            nonlocal callbacks
+            callbacks += len(env.service.call_back_task(task_arn))
+
+        started = time.perf_counter()
+        execution_arn = env.runner.start(payload, execution_timeout=RUN_TIMEOUT_SECONDS, name=scenario.variant)
+        log = CallbackTimeline(env.runner, env.jobs, task_arn, call_back).drive(execution_arn, RUN_TIMEOUT_SECONDS)
+        env.runner.runner.wait_for_result(execution_arn, timeout=RUN_TIMEOUT_SECONDS)
+        wall = time.perf_counter() - started
+        measured = env.runner.measure(execution_arn)
+        return ExecutionFacts(
+            scenario=scenario,
+            label=variant.label,
+            kind=variant.kind,
+            function=variant.function,
+            completer_function=variant.completer_function,
+            execution=env.runner.store.load(execution_arn),
+            measured=measured,
+            task=env.jobs.task(task_arn),
+            meter=meter,
+            payload=payload,
+            wall_seconds=wall,
+            max_wait_seconds=variant.max_wait_seconds,
+            completer_invocations=callbacks,
+            events_delivered=log.count("event-delivered"),
+            safety_net_timeouts=log.count("callback-timed-out"),
+        )
+
+
 def _run_callback_event_delivered(variant: Variant, scenario: Scenario) -> ExecutionFacts:
     return _run_callback(variant, scenario, event_delivered=True)
 
@@ -180,6 +221,15 @@ MEASURED_VARIANTS: dict[str, Variant] = {
             run=_run_callback_event_lost,
             settings={"CALLBACK_TIMEOUT_SECONDS": "3600"},
             completer_function="DmsEventsFunction",
+        ),
+        Variant(
+            id="third-party-callback",
+            label="third party, signed callback URL",
+            kind="callback",
+            function="ThirdPartyJobFunction",
+            handler="third_party_job_handler:handler",
+            run=_run_third_party,
+            completer_function="CallbackApiFunction",
         ),
     )
 }
