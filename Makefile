@@ -20,7 +20,7 @@ SAM_REGION ?= us-east-1
 # The functions' runtime; sam build and the built-artifact test need this interpreter (pyenv is enough).
 RUNTIME_PYTHON_VERSION := 3.13
 
-.PHONY: compare test lint typecheck template build pytest benchmark benchmark-callback clean
+.PHONY: compare test lint typecheck template build pytest benchmark benchmark-callback third-party clean
 
 $(STAMP): requirements-dev.txt handlers/requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit("Python >= 3.11 is required, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
@@ -76,6 +76,10 @@ benchmark: $(STAMP)
 
 benchmark-callback: $(STAMP)
 	$(BIN)/python scripts/benchmark_callback.py $(ARGS)
+
+# One third-party job wait end to end, the signed callback shown (ARGS="--misbehave wrong-signature", "--fails").
+third-party: $(STAMP)
+	$(BIN)/python scripts/run_third_party.py $(ARGS)
 
 clean:
 	rm -rf $(VENV) $(SAM_VENV) .pytest_cache .mypy_cache .ruff_cache .aws-sam

@@ -61,6 +61,8 @@ class CallbackAttempt:
     misbehaviour: Misbehaviour
     status: int
     answer: dict[str, Any]
+    headers: dict[str, str]
+    body: bytes
 
 
 class _JobError(Exception):
@@ -157,9 +159,10 @@ class LocalThirdPartyService:
             body = json.dumps(flipped, separators=(",", ":")).encode()
         sends = 2 if self.misbehaviour is Misbehaviour.DUPLICATE else 1
         attempts = []
+        sent = {**headers, "Content-Type": "application/json"}
         for _ in range(sends):
-            status, answer = post(job.callback_url, body, {**headers, "Content-Type": "application/json"})
-            attempts.append(CallbackAttempt(job.job_id, self.misbehaviour, status, answer))
+            status, answer = post(job.callback_url, body, sent)
+            attempts.append(CallbackAttempt(job.job_id, self.misbehaviour, status, answer, sent, body))
         with self._lock:
             self.callbacks.extend(attempts)
         return attempts
