@@ -1,8 +1,9 @@
 """Start and watch migration waits on a deployed stack (your AWS credentials, the stack's outputs).
 
-python scripts/deployed.py start  --stack-name S --task-arn ARN [--variant polling|callback] [--start-type T]
+python scripts/deployed.py start  --stack-name S --task-arn ARN [--variant polling|callback|third-party]
+                                  [--start-type T]
 python scripts/deployed.py status --execution-arn ARN [--wait]
-python scripts/deployed.py list   --stack-name S [--variant polling|callback] [--status RUNNING]
+python scripts/deployed.py list   --stack-name S [--variant polling|callback|third-party] [--status RUNNING]
 
 `start` invokes the variant's alias asynchronously (a synchronous invoke of a durable function ends after
 15 minutes at most) with an execution name derived from the task, so starting twice is refused instead of
@@ -22,7 +23,11 @@ from typing import Any
 import boto3
 
 # The stack output holding each variant's durable function alias (template.yaml, Outputs).
-ALIAS_OUTPUTS = {"polling": "PollingFunctionAlias", "callback": "CallbackFunctionAlias"}
+ALIAS_OUTPUTS = {
+    "polling": "PollingFunctionAlias",
+    "callback": "CallbackFunctionAlias",
+    "third-party": "ThirdPartyJobFunctionAlias",
+}
 FINISHED = {"SUCCEEDED", "FAILED", "TIMED_OUT", "STOPPED"}
 
 ClientFactory = Callable[[str, "str | None"], Any]

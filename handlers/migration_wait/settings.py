@@ -34,14 +34,16 @@ _LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 _TABLE_NAME_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
 
 
-def _int_setting(env: Mapping[str, str], name: str, default: int, minimum: int, maximum: int) -> int:
+def _int_setting(
+    env: Mapping[str, str], name: str, default: int, minimum: int, maximum: int, *, unit: str = "seconds"
+) -> int:
     raw = env.get(name)
     if raw is None or raw.strip() == "":
         return default
     try:
         value = int(raw)
     except ValueError:
-        raise InvalidSettingError(f"{name} must be a whole number of seconds, got {raw!r}") from None
+        raise InvalidSettingError(f"{name} must be a whole number of {unit}, got {raw!r}") from None
     if not minimum <= value <= maximum:
         raise InvalidSettingError(f"{name} must be between {minimum} and {maximum}, got {value}")
     return value
@@ -243,7 +245,7 @@ class CallbackApiSettings:
                 env, "CALLBACK_REPLAY_WINDOW_SECONDS", DEFAULT_REPLAY_WINDOW_SECONDS, 30, 3600
             ),
             max_body_bytes=_int_setting(
-                env, "CALLBACK_MAX_BODY_BYTES", DEFAULT_CALLBACK_MAX_BODY_BYTES, 1024, 1024 * 1024
+                env, "CALLBACK_MAX_BODY_BYTES", DEFAULT_CALLBACK_MAX_BODY_BYTES, 1024, 1024 * 1024, unit="bytes"
             ),
             reregistration_grace_seconds=_float_setting(
                 env, "REREGISTRATION_GRACE_SECONDS", DEFAULT_REREGISTRATION_GRACE_SECONDS, 0.0, 30.0
