@@ -76,3 +76,24 @@ def test_the_timestamp_is_covered_by_the_signature() -> None:
 
     with pytest.raises(SignatureRejectedError, match="does not match"):
         SignatureVerifier([SECRET]).verify(headers, BODY, NOW)
+
+
+def test_every_accepted_secret_is_compared_in_constant_time_without_stopping_early(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import hmac
+
+    from migration_wait import callback_signatures
+
+    compared: list[tuple[bytes, bytes]] = []
+    real_compare = hmac.compare_digest
+
+    def spy(a: bytes, b: bytes) -> bool:
+        compared.append((a, b))
+        return real_compare(a, b)
+
+    monkeypatch.setattr(callback_signatures.hmac, "compare_digest", spy)
+
+    SignatureVerifier([SECRET, b"second-secret", b"third-secret"]).verify(_headers(), BODY, NOW)
+
+    assert len(compared) == 3, "the first secret matched, yet every accepted secret must be compared"

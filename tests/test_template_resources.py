@@ -167,3 +167,24 @@ def test_every_environment_variable_the_template_sets_is_one_the_code_reads(func
 
     unread = sorted(variables - _string_constants(handler_module(properties)))
     assert not unread, f"{function}: the template sets {unread}, which no module of its handler names"
+
+
+@pytest.mark.parametrize(
+    "function", sorted(name for name, p in functions(_template()).items() if "FunctionUrlConfig" in p)
+)
+def test_a_function_url_is_on_the_alias_and_in_the_outputs(function: str) -> None:
+    properties = functions(_template())[function]
+    outputs = _template().get("Outputs", {})
+
+    # SAM puts the URL on the alias when the function has one: each deploy's URL serves the code just published.
+    assert properties.get("AutoPublishAlias"), f"{function}: a function URL should point at an alias"
+    url_outputs = [o for o in outputs.values() if o.get("Value") == {"Fn::GetAtt": [f"{function}Url", "FunctionUrl"]}]
+    assert url_outputs, f"{function}: no output gives its URL (Value: !GetAtt {function}Url.FunctionUrl)"
+
+
+@pytest.mark.parametrize("secret", sorted(resources(_template(), "AWS::SecretsManager::Secret")))
+def test_every_secret_is_generated_never_written_in_the_template(secret: str) -> None:
+    properties = resources(_template(), "AWS::SecretsManager::Secret")[secret]["Properties"]
+
+    assert "SecretString" not in properties, f"{secret}: a secret's value must not be in the template"
+    assert properties.get("GenerateSecretString", {}).get("PasswordLength", 0) >= 32
