@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
@@ -184,6 +185,25 @@ def test_a_second_callback_with_another_outcome_gets_the_first_answer_and_change
     assert measured.status == "SUCCEEDED"
     assert waiting.env.runner.measure(waiting.execution_arn).result == measured.result
     assert waiting.env.lambda_endpoint.accepted == {"succeed": 1}
+
+
+def test_three_identical_callbacks_at_the_same_instant_complete_the_execution_once(waiting: WaitingExecution) -> None:
+    body = waiting.body()
+    headers = waiting.env.signed(body)
+    answers: list[tuple[int, dict[str, object]]] = []
+    threads = [threading.Thread(target=lambda: answers.append(waiting.send(body, headers=headers))) for _ in range(3)]
+
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    measured = waiting.env.runner.wait(waiting.execution_arn)
+
+    assert measured.status == "SUCCEEDED", measured.error
+    assert waiting.env.lambda_endpoint.accepted == {"succeed": 1}, "the callback was completed more than once"
+    assert len(answers) == 3
+    assert all(status < 500 for status, _ in answers), answers
+    assert waiting.send(body, headers=headers) in answers, "a later replay must get one of the answers given"
 
 
 # --- 400: malformed JSON or wrong shape, naming the problem ------------------------------------------------------

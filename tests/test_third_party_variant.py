@@ -230,3 +230,28 @@ def test_a_second_execution_for_a_task_already_awaited_fails_and_starts_no_secon
     assert "already awaited" in second.error["ErrorMessage"]
     assert env.service.requests["PUT"] == 1
     assert first.status() == "RUNNING"
+
+
+def test_the_url_outlives_a_safety_net_round_and_completes_the_re_registered_callback(
+    make_env: ThirdPartyEnvironmentFactory,
+) -> None:
+    env = make_env(SHORT_SAFETY_NET)
+    waiting = start_waiting(env, duration=timedelta(minutes=90))
+    round_0 = env.store.find(waiting.task_arn)
+    assert round_0 is not None
+    # The first hour passes without a callback: the safety net looks, finds the job running, and waits again.
+    env.runner.advance_clock_to(round_0.registered_at + timedelta(hours=1, seconds=1))
+    env.runner.fire_callback_timeout(waiting.execution_arn, round_0.callback_id)
+    env.wait_for_callback(waiting.execution_arn, round_number=1)
+    round_1 = env.store.find(waiting.task_arn)
+    assert round_1 is not None
+    assert (round_1.round, round_1.callback_id != round_0.callback_id) == (1, True)
+    waiting.finish_job()
+
+    status, answer = waiting.send(waiting.body())
+    measured = env.runner.wait(waiting.execution_arn)
+
+    assert (status, answer["Outcome"]) == (200, "completed"), answer
+    assert measured.status == "SUCCEEDED", measured.error
+    assert measured.result["SafetyNetChecks"] == 1
+    assert env.service.requests["GET"] == 1, "the safety net read the job's status once"
