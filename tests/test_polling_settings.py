@@ -57,10 +57,11 @@ def test_a_backoff_rate_of_one_polls_at_a_fixed_interval() -> None:
     assert {poll_interval_seconds(settings, polls) for polls in range(1, 2_000)} == {60}
 
 
-def _polls_for_a_task_that_never_finishes(settings: PollingSettings) -> tuple[int, str]:
-    """Drive the real strategy over simulated time until it gives up; return the polls made and why it stopped."""
+def _polls_for_a_task_that_never_finishes(settings: PollingSettings) -> tuple[int, str, list[int]]:
+    """Drive the real strategy over simulated time until it gives up: the polls made, why it stopped, the delays."""
     start = datetime(2026, 1, 1, tzinfo=UTC)
     now = start
+    delays: list[int] = []
     state: PollState = {
         "StartedAt": start.isoformat(),
         "Polls": 0,
@@ -82,7 +83,8 @@ def _polls_for_a_task_that_never_finishes(settings: PollingSettings) -> tuple[in
         try:
             decision = decide_next_poll(state, settings)
         except MigrationWaitTimedOutError as err:
-            return state["Polls"], str(err)
+            return state["Polls"], str(err), delays
+        delays.append(decision.delay_seconds)
         now += timedelta(seconds=decision.delay_seconds)
 
 
@@ -90,7 +92,7 @@ def _polls_for_a_task_that_never_finishes(settings: PollingSettings) -> tuple[in
 def test_a_wait_of_any_length_stays_within_the_operation_quota(days: int) -> None:
     settings = PollingSettings(max_wait_seconds=days * 86_400)
 
-    polls, reason = _polls_for_a_task_that_never_finishes(settings)
+    polls, reason, _ = _polls_for_a_task_that_never_finishes(settings)
 
     assert polls <= POLL_BUDGET, f"{days} days took {polls} polls, over AWS's per-execution operation quota"
     assert "MAX_WAIT_SECONDS" in reason, f"gave up for the wrong reason: {reason}"
@@ -99,6 +101,19 @@ def test_a_wait_of_any_length_stays_within_the_operation_quota(days: int) -> Non
 def test_the_default_seven_day_wait_keeps_the_five_minute_cap() -> None:
     settings = PollingSettings()
 
-    polls, _ = _polls_for_a_task_that_never_finishes(settings)
+    polls, _, delays = _polls_for_a_task_that_never_finishes(settings)
 
-    assert polls == pytest.approx(7 * 86_400 / 300, abs=10), "the budget stretched the default interval"
+    assert delays[:5] == [30, 60, 120, 240, 300], "the budget stretched the first, short intervals"
+    assert max(delays) == 300, "the budget stretched the default interval"
+    assert polls == pytest.approx(7 * 86_400 / 300, abs=10)
+
+
+def test_a_fixed_one_minute_loop_fits_two_days_without_stretching() -> None:
+    settings = PollingSettings(
+        initial_interval_seconds=60, max_interval_seconds=60, backoff_rate=1.0, max_wait_seconds=2 * 86_400
+    )
+
+    polls, _, delays = _polls_for_a_task_that_never_finishes(settings)
+
+    assert set(delays) == {60}
+    assert polls <= POLL_BUDGET

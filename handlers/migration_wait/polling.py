@@ -54,8 +54,8 @@ def poll_interval_seconds(settings: PollingSettings, polls_done: int) -> int:
 def decide_next_poll(state: PollState, settings: PollingSettings) -> WaitForConditionDecision:
     """Stop when the task is done; otherwise wait the next interval, unless the maximum total wait is spent.
 
-    The interval is the capped backoff, stretched only when the rest of the wait would not otherwise fit in the
-    polls left (so the whole wait, however long, stays within POLL_BUDGET polls).
+    The interval is the capped backoff, stretched only when the rest of the wait would not fit in the polls left
+    even at the cap (so the whole wait, however long, stays within POLL_BUDGET polls).
     """
     snapshot = state["Snapshot"]
     if snapshot is not None and TaskSnapshot.from_record(snapshot).outcome is not TaskOutcome.RUNNING:
@@ -76,8 +76,10 @@ def decide_next_poll(state: PollState, settings: PollingSettings) -> WaitForCond
             f"gave up after {state['Polls']} polls, the most one execution may make ({POLL_BUDGET}); "
             f"the task is still {snapshot['Status'] if snapshot else 'unknown'!r}"
         )
-    budget_floor = math.ceil(remaining_wait / remaining_polls)
-    delay = max(poll_interval_seconds(settings, state["Polls"]), budget_floor)
+    delay = poll_interval_seconds(settings, state["Polls"])
+    if math.ceil(remaining_wait / settings.max_interval_seconds) > remaining_polls:
+        # Even at the cap the rest of the wait would need more polls than are left: spread what is left evenly.
+        delay = max(delay, math.ceil(remaining_wait / remaining_polls))
     delay = min(delay, max(1, math.ceil(remaining_wait)))
     return WaitForConditionDecision.continue_waiting(Duration.from_seconds(delay))
 
