@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import polling_handler
+from local_aws.comparison.variants import FIXED_ONE_MINUTE
 from local_aws.dms_simulation import TaskPlan
 from local_aws.environment import local_environment
 from scripts.durations import format_duration, parse_durations
 
 DEFAULT_DURATIONS = "15m,1h,6h,24h,72h"
-FIXED_ONE_MINUTE = {"POLL_INITIAL_INTERVAL_SECONDS": "60", "POLL_MAX_INTERVAL_SECONDS": "60"}
 
 
 @dataclass(frozen=True)

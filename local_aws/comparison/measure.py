@@ -127,6 +127,8 @@ class ExecutionFacts:
     completer_invocations: int = 0
     events_delivered: int = 0
     safety_net_timeouts: int = 0
+    # Whether the deliveries are DMS events through EventBridge (False: the third party's HTTPS callbacks).
+    delivered_through_eventbridge: bool = True
     max_wait_seconds: float | None = None
 
 
@@ -174,7 +176,7 @@ def summarize(facts: ExecutionFacts) -> RunMeasurement:
         dynamodb_read_units=facts.meter.dynamodb_read_units,
         aws_calls=dict(sorted(facts.meter.calls.items())),
         completer_invocations=facts.completer_invocations,
-        eventbridge_events=facts.events_delivered,
+        eventbridge_events=facts.events_delivered if facts.delivered_through_eventbridge else 0,
         state_transitions=0,
         execution_seconds=round((ended - started).total_seconds(), 3),
         detection_lag_seconds=round((ended - finishes_at).total_seconds(), 3),

@@ -163,6 +163,7 @@ def _run_third_party(variant: Variant, scenario: Scenario) -> ExecutionFacts:
             completer_invocations=callbacks,
             events_delivered=log.count("event-delivered"),
             safety_net_timeouts=log.count("callback-timed-out"),
+            delivered_through_eventbridge=False,
         )
 
 
