@@ -13,14 +13,15 @@ from __future__ import annotations
 import json
 import threading
 from collections import Counter
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from aws_durable_execution_sdk_python.lambda_service import ErrorObject
 from aws_durable_execution_sdk_python_testing.exceptions import AwsApiException
 from aws_durable_execution_sdk_python_testing.runner import DurableFunctionTestRunner
+
+from local_aws.loopback_http import LoopbackHttpServer, LoopbackRequestHandler
 
 _PREFIX = ("2025-12-01", "durable-execution-callbacks")
 _ACTIONS = frozenset({"succeed", "fail", "heartbeat"})
@@ -34,7 +35,7 @@ class _CallbackRequestError(Exception):
         self.message = message
 
 
-class LocalCallbackEndpoint:
+class LocalCallbackEndpoint(LoopbackHttpServer):
     """A small HTTP server answering the three callback operations; counts what it accepted and refused."""
 
     def __init__(self, runner: DurableFunctionTestRunner) -> None:
@@ -42,28 +43,7 @@ class LocalCallbackEndpoint:
         self.accepted: Counter[str] = Counter()
         self.refused: Counter[str] = Counter()
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
-        self._server.daemon_threads = True
-        # A short poll interval: shutdown() waits up to one interval (0.5 s by default) for the serving loop.
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, args=(0.05,), name="local-callback-endpoint", daemon=True
-        )
-
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    def __enter__(self) -> LocalCallbackEndpoint:
-        self._thread.start()
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
+        super().__init__(self._handler_class(), "local-callback-endpoint")
 
     def handle(self, path: str, body: bytes) -> None:
         """Apply one request to the runner, or raise _CallbackRequestError with Lambda's answer."""
@@ -90,11 +70,7 @@ class LocalCallbackEndpoint:
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         endpoint = self
 
-        class _Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            # Without it every answer waits for the client's delayed ACK: about 40 ms per call.
-            disable_nagle_algorithm = True
-
+        class _Handler(LoopbackRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 try:
@@ -115,9 +91,6 @@ class LocalCallbackEndpoint:
                     self.send_header("x-amzn-ErrorType", error_code)
                 self.end_headers()
                 self.wfile.write(data)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                return
 
         return _Handler
 

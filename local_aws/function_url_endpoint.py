@@ -14,10 +14,11 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
+
+from local_aws.loopback_http import LoopbackHttpServer, LoopbackRequestHandler
 
 # Lambda's limit for a synchronous invocation's request payload.
 MAX_REQUEST_BYTES = 6 * 1024 * 1024
@@ -26,7 +27,7 @@ _TEXT_TYPES = ("text/", "application/json", "application/xml", "application/x-ww
 FunctionUrlHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
 
-class LocalFunctionUrlEndpoint:
+class LocalFunctionUrlEndpoint(LoopbackHttpServer):
     """Serves ``handler`` the way a function URL with AuthType NONE would; counts the status codes it answered."""
 
     def __init__(self, handler: FunctionUrlHandler, context_factory: Callable[[], Any]) -> None:
@@ -34,27 +35,7 @@ class LocalFunctionUrlEndpoint:
         self.context_factory = context_factory
         self.answered: list[int] = []
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, args=(0.05,), name="local-function-url", daemon=True
-        )
-
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    def __enter__(self) -> LocalFunctionUrlEndpoint:
-        self._thread.start()
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
+        super().__init__(self._handler_class(), "local-function-url")
 
     def invoke(self, method: str, target: str, headers: dict[str, str], body: bytes, source_ip: str) -> dict[str, Any]:
         """The handler's answer to one request, given as a function URL event."""
@@ -67,11 +48,7 @@ class LocalFunctionUrlEndpoint:
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         endpoint = self
 
-        class _Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            # Without it every answer waits for the client's delayed ACK: about 40 ms per call.
-            disable_nagle_algorithm = True
-
+        class _Handler(LoopbackRequestHandler):
             def _serve(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 if length > MAX_REQUEST_BYTES:
@@ -105,9 +82,6 @@ class LocalFunctionUrlEndpoint:
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                return
 
         return _Handler
 

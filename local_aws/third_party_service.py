@@ -24,12 +24,12 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import urlsplit
 
 from local_aws.dms_simulation import SimulatedDms, SimulatedDmsError
+from local_aws.loopback_http import LoopbackHttpServer, LoopbackRequestHandler
 from migration_wait.callback_signatures import TIMESTAMP_HEADER, signed_headers
 
 _JOB_PATH = re.compile(r"^/jobs/([A-Za-z0-9_.-]{1,128})$")
@@ -72,7 +72,7 @@ class _JobError(Exception):
         self.message = message
 
 
-class LocalThirdPartyService:
+class LocalThirdPartyService(LoopbackHttpServer):
     """Jobs, their status endpoint and their signed callbacks, over HTTP on 127.0.0.1."""
 
     def __init__(self, jobs: SimulatedDms, secret: bytes, wall_clock: Callable[[], float] = time.time) -> None:
@@ -85,27 +85,7 @@ class LocalThirdPartyService:
         self._jobs: dict[str, LocalJob] = {}
         self._failures: list[int] = []
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, args=(0.05,), name="local-third-party", daemon=True
-        )
-
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    def __enter__(self) -> LocalThirdPartyService:
-        self._thread.start()
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
+        super().__init__(self._handler_class(), "local-third-party")
 
     # --- what a test or the timeline asks of the service -------------------------------------------------
 
@@ -212,11 +192,7 @@ class LocalThirdPartyService:
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         service = self
 
-        class _Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            # Without it every answer waits for the client's delayed ACK: about 40 ms per call.
-            disable_nagle_algorithm = True
-
+        class _Handler(LoopbackRequestHandler):
             def _serve(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 service.requests[self.command] += 1
@@ -250,9 +226,6 @@ class LocalThirdPartyService:
 
             def do_POST(self) -> None:
                 self._serve()
-
-            def log_message(self, format: str, *args: Any) -> None:
-                return
 
         return _Handler
 
