@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from botocore.exceptions import BotoCoreError, ClientError
 
 from migration_wait.aws_clients import secretsmanager_client
+from migration_wait.aws_errors import error_details, is_transient
 from migration_wait.errors import MigrationWaitError, SigningSecretError, SigningSecretUnavailableError
 
 if TYPE_CHECKING:
@@ -25,7 +26,6 @@ if TYPE_CHECKING:
 
 CURRENT = "AWSCURRENT"
 PREVIOUS = "AWSPREVIOUS"
-_THROTTLING_CODES = frozenset({"ThrottlingException", "TooManyRequestsException", "RequestLimitExceeded"})
 _NOT_FOUND = "ResourceNotFoundException"
 
 
@@ -78,7 +78,7 @@ class SecretsManagerSigningSecrets:
         try:
             response = self.client.get_secret_value(SecretId=self.secret_id, VersionStage=stage)
         except ClientError as err:
-            if _code(err) == _NOT_FOUND and stage == PREVIOUS:
+            if error_details(err).code == _NOT_FOUND and stage == PREVIOUS:
                 return None, None  # never rotated
             raise self._translate(err) from err
         except BotoCoreError as err:
@@ -92,10 +92,8 @@ class SecretsManagerSigningSecrets:
         return value.encode(), created if isinstance(created, datetime) else None
 
     def _translate(self, err: ClientError) -> MigrationWaitError:
-        code = _code(err)
-        status = err.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-        message = err.response.get("Error", {}).get("Message", "")
-        if code in _THROTTLING_CODES or status >= 500:
+        code, message, _ = error_details(err)
+        if is_transient(err):
             return SigningSecretUnavailableError(f"Secrets Manager: {code}: {message}")
         return SigningSecretError(f"cannot read secret {self.secret_id!r} (CALLBACK_SECRET_ID): {code}: {message}")
 
@@ -108,7 +106,3 @@ def signing_secrets(
     return SecretsManagerSigningSecrets(
         secret_id, cache_seconds=cache_seconds, rotation_overlap=timedelta(seconds=rotation_overlap_seconds)
     )
-
-
-def _code(err: ClientError) -> str:
-    return str(err.response.get("Error", {}).get("Code", ""))

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from botocore.exceptions import BotoCoreError, ClientError
 
 from migration_wait.aws_clients import lambda_client
+from migration_wait.aws_errors import error_details, is_transient
 from migration_wait.errors import (
     CallbackClosedError,
     CallbackDeliveryUnavailableError,
@@ -22,7 +23,6 @@ if TYPE_CHECKING:
     from mypy_boto3_lambda import LambdaClient
 
 _CLOSED_CODES = frozenset({"CallbackTimeoutException", "ResourceNotFoundException"})
-_THROTTLING_CODES = frozenset({"TooManyRequestsException", "ThrottlingException"})
 # Far below the API's limits; the message is for people, the record in ErrorData is for the execution.
 _MAX_ERROR_MESSAGE_CHARS = 4096
 
@@ -56,11 +56,9 @@ class CallbackSender:
 def _translate(err: ClientError | BotoCoreError, kind: str) -> MigrationWaitError:
     if isinstance(err, BotoCoreError):
         return CallbackDeliveryUnavailableError(f"could not send the callback {kind}: Lambda unreachable: {err}")
-    code = str(err.response.get("Error", {}).get("Code", ""))
-    message = err.response.get("Error", {}).get("Message", "")
-    status = err.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+    code, message, _ = error_details(err)
     if code in _CLOSED_CODES:
         return CallbackClosedError(f"the callback is already closed ({code}: {message})")
-    if code in _THROTTLING_CODES or status >= 500:
+    if is_transient(err):
         return CallbackDeliveryUnavailableError(f"could not send the callback {kind}: {code}: {message}")
     return CallbackRejectedError(f"Lambda rejected the callback {kind}: {code}: {message}")

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from migration_wait.aws_clients import dynamodb_client
+from migration_wait.aws_errors import error_details, is_transient
 from migration_wait.errors import (
     CallbackTokenStoreError,
     CallbackTokenStoreUnavailableError,
@@ -36,9 +37,6 @@ TOKEN_BYTES = 32
 # token_urlsafe(32) is 43 characters of [A-Za-z0-9_-]; anything else is not one of ours and is not looked up.
 _TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{43}$")
 _CONDITION_FAILED = "ConditionalCheckFailedException"
-_THROTTLING_CODES = frozenset(
-    {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded", "LimitExceededException"}
-)
 
 
 def new_callback_token() -> str:
@@ -146,7 +144,7 @@ class CallbackTokenStore:
                 ConditionExpression="attribute_not_exists(TokenHash)",
             )
         except ClientError as err:
-            if _code(err) == _CONDITION_FAILED:
+            if error_details(err).code == _CONDITION_FAILED:
                 # 256 random bits do not collide; this is a bug or an attack, and nothing was overwritten.
                 raise CallbackTokenStoreError("a callback token with this hash already exists") from err
             raise self._translate(err, "issue a callback token") from err
@@ -179,7 +177,7 @@ class CallbackTokenStore:
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except ClientError as err:
-            if _code(err) == _CONDITION_FAILED:
+            if error_details(err).code == _CONDITION_FAILED:
                 old: Any = dict(err.response).get("Item")
                 first = _answer(old) if isinstance(old, Mapping) else None
                 # No item any more (TTL removed it meanwhile): nothing to keep, the answer stands as computed.
@@ -193,13 +191,7 @@ class CallbackTokenStore:
         where = f"DynamoDB table {self.table_name!r} (CALLBACK_TOKEN_TABLE_NAME)"
         if isinstance(err, BotoCoreError):
             return CallbackTokenStoreUnavailableError(f"could not {action}: {where} unreachable: {err}")
-        code = _code(err)
-        message = err.response.get("Error", {}).get("Message", "")
-        status = err.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-        if code in _THROTTLING_CODES or status >= 500:
+        code, message, _ = error_details(err)
+        if is_transient(err):
             return CallbackTokenStoreUnavailableError(f"could not {action}: {where}: {code}: {message}")
         return CallbackTokenStoreError(f"could not {action}: {where} rejected it: {code}: {message}")
-
-
-def _code(err: ClientError) -> str:
-    return str(err.response.get("Error", {}).get("Code", ""))

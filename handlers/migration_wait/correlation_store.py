@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from migration_wait.aws_clients import dynamodb_client
+from migration_wait.aws_errors import error_details, is_transient
 from migration_wait.errors import (
     CorrelationLostError,
     CorrelationStoreError,
@@ -30,9 +31,6 @@ if TYPE_CHECKING:
 
 KEY = "ReplicationTaskArn"
 _CONDITION_FAILED = "ConditionalCheckFailedException"
-_THROTTLING_CODES = frozenset(
-    {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded", "LimitExceededException"}
-)
 
 # Round 0: the task is free, or its item expired, or this is a retry of our own write (same callback id).
 _REGISTER_CONDITION = (
@@ -140,7 +138,7 @@ class CorrelationStore:
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except ClientError as err:
-            if _code(err) == _CONDITION_FAILED:
+            if error_details(err).code == _CONDITION_FAILED:
                 old = _old_item(err)
                 holder = _registration(old).describe() if old else "another execution"
                 raise TaskAlreadyAwaitedError(
@@ -179,7 +177,7 @@ class CorrelationStore:
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except ClientError as err:
-            if _code(err) == _CONDITION_FAILED:
+            if error_details(err).code == _CONDITION_FAILED:
                 old = _old_item(err)
                 found = _registration(old).describe() if old else "no item at all"
                 raise CorrelationLostError(
@@ -211,7 +209,7 @@ class CorrelationStore:
                 ExpressionAttributeValues={":callback": _s(callback_id), ":now": _s(self._clock().isoformat())},
             )
         except ClientError as err:
-            if _code(err) == _CONDITION_FAILED:
+            if error_details(err).code == _CONDITION_FAILED:
                 return False
             raise self._translate(err, "mark the delivery for", task_arn) from err
         except BotoCoreError as err:
@@ -228,7 +226,7 @@ class CorrelationStore:
                 ExpressionAttributeValues={":execution": _s(execution_arn)},
             )
         except ClientError as err:
-            if _code(err) == _CONDITION_FAILED:
+            if error_details(err).code == _CONDITION_FAILED:
                 return False
             raise self._translate(err, "release the callback for", task_arn) from err
         except BotoCoreError as err:
@@ -239,10 +237,8 @@ class CorrelationStore:
         where = f"DynamoDB table {self.table_name!r} (CALLBACK_TABLE_NAME)"
         if isinstance(err, BotoCoreError):
             return CorrelationStoreUnavailableError(f"could not {action} {task_arn}: {where} unreachable: {err}")
-        code = _code(err)
-        message = err.response.get("Error", {}).get("Message", "")
-        status = err.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-        if code in _THROTTLING_CODES or status >= 500:
+        code, message, _ = error_details(err)
+        if is_transient(err):
             return CorrelationStoreUnavailableError(f"could not {action} {task_arn}: {where}: {code}: {message}")
         return CorrelationStoreError(f"could not {action} {task_arn}: {where} rejected it: {code}: {message}")
 
@@ -251,7 +247,3 @@ def _old_item(err: ClientError) -> Mapping[str, Any] | None:
     """The item as it was when a condition failed (ReturnValuesOnConditionCheckFailure=ALL_OLD)."""
     item: Any = dict(err.response).get("Item")
     return item if isinstance(item, Mapping) and item else None
-
-
-def _code(err: ClientError) -> str:
-    return str(err.response.get("Error", {}).get("Code", ""))

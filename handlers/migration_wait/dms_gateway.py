@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from migration_wait.aws_clients import dms_client
+from migration_wait.aws_errors import THROTTLING_CODES, error_details
 from migration_wait.domain import StartReplicationTaskType, TaskSnapshot
 from migration_wait.errors import (
     DmsAccessDeniedError,
@@ -23,9 +24,6 @@ from migration_wait.errors import (
 if TYPE_CHECKING:
     from mypy_boto3_dms import DatabaseMigrationServiceClient
 
-_THROTTLING_CODES = frozenset(
-    {"ThrottlingException", "Throttling", "ThrottledException", "RequestLimitExceeded", "TooManyRequestsException"}
-)
 _ACCESS_DENIED_CODES = frozenset({"AccessDeniedException", "AccessDeniedFault", "UnauthorizedOperation"})
 
 
@@ -53,15 +51,12 @@ def translate_dms_error(
     if isinstance(err, BotoCoreError):
         return DmsUnavailableError(f"DMS could not be reached for {task_arn}: {err}", observed_at=clock())
     answered_at = server_time(err.response, clock)
-    error = err.response.get("Error", {})
-    code = error.get("Code", "")
-    message = error.get("Message", "")
-    status = err.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+    code, message, status = error_details(err)
     if code == "ResourceNotFoundFault":
         return TaskNotFoundError(f"DMS replication task not found: {task_arn} ({message})")
     if code in _ACCESS_DENIED_CODES:
         return DmsAccessDeniedError(f"access denied calling DMS for {task_arn}: {message}")
-    if code in _THROTTLING_CODES:
+    if code in THROTTLING_CODES:
         return DmsThrottledError(f"DMS throttled the request for {task_arn}: {message}", observed_at=answered_at)
     if status >= 500:
         return DmsUnavailableError(f"DMS answered {status} {code} for {task_arn}: {message}", observed_at=answered_at)
