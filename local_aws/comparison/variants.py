@@ -13,8 +13,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from local_aws.aws_call_meter import metered_aws_calls
+from local_aws.aws_call_meter import AwsCallMeter, metered_aws_calls
 from local_aws.comparison.measure import ExecutionFacts, RunMeasurement, Scenario, quiet_sdk_logging, summarize
+from local_aws.dms_simulation import SimulatedDms
 from local_aws.environment import local_environment
 from local_aws.simulated_timeline import CallbackTimeline
 from migration_wait.settings import DEFAULT_MAX_WAIT_SECONDS
@@ -84,44 +85,74 @@ def _run_polling(variant: Variant, scenario: Scenario) -> ExecutionFacts:
         )
 
 
+def _drive_callback_execution(
+    variant: Variant,
+    scenario: Scenario,
+    env: Any,
+    tasks: SimulatedDms,
+    *,
+    meter: AwsCallMeter,
+    deliver: Callable[[dict[str, Any]], int] | None,
+    through_eventbridge: bool,
+) -> ExecutionFacts:
+    """Start the execution, play its timeline (``deliver`` the finish, or lose it), and gather what it did.
+
+    ``deliver`` returns how many completer invocations the delivery took.
+    """
+    task_arn = tasks.add_task(scenario.task_identifier, scenario.task_plan())
+    payload = {"ReplicationTaskArn": task_arn}
+    completer_invocations = 0
+
+    def count_and_deliver(event: dict[str, Any]) -> None:
+        nonlocal completer_invocations
+        if deliver is not None:
+            completer_invocations += deliver(event)
+
+    started = time.perf_counter()
+    execution_arn = env.runner.start(payload, execution_timeout=RUN_TIMEOUT_SECONDS, name=scenario.variant)
+    timeline = CallbackTimeline(env.runner, tasks, task_arn, count_and_deliver if deliver is not None else None)
+    log = timeline.drive(execution_arn, real_timeout_seconds=RUN_TIMEOUT_SECONDS)
+    env.runner.runner.wait_for_result(execution_arn, timeout=RUN_TIMEOUT_SECONDS)
+    wall = time.perf_counter() - started
+    return ExecutionFacts(
+        scenario=scenario,
+        label=variant.label,
+        kind=variant.kind,
+        function=variant.function,
+        completer_function=variant.completer_function,
+        execution=env.runner.store.load(execution_arn),
+        measured=env.runner.measure(execution_arn),
+        task=tasks.task(task_arn),
+        meter=meter,
+        payload=payload,
+        wall_seconds=wall,
+        max_wait_seconds=variant.max_wait_seconds,
+        completer_invocations=completer_invocations,
+        events_delivered=log.count("event-delivered"),
+        safety_net_timeouts=log.count("callback-timed-out"),
+        delivered_through_eventbridge=through_eventbridge,
+    )
+
+
 def _run_callback(variant: Variant, scenario: Scenario, *, event_delivered: bool) -> ExecutionFacts:
     """The callback handler with moto DynamoDB and the real completer, on the task's simulated timeline."""
     # Imported here: the callback environment imports moto, which only these variants need.
     from local_aws.callback_environment import callback_environment  # noqa: PLC0415
 
     with quiet_sdk_logging(), callback_environment({**QUIET, **variant.settings}) as env, metered_aws_calls() as meter:
-        task_arn = env.dms.add_task(scenario.task_identifier, scenario.task_plan())
-        payload = {"ReplicationTaskArn": task_arn}
-        completer_invocations = 0
 
-        def deliver(event: dict[str, Any]) -> None:
-            nonlocal completer_invocations
-            completer_invocations += 1
-            env.deliver(event)
+        def deliver(event: dict[str, Any]) -> int:
+            env.deliver(event)  # one DmsEventsFunction invocation
+            return 1
 
-        started = time.perf_counter()
-        execution_arn = env.runner.start(payload, execution_timeout=RUN_TIMEOUT_SECONDS, name=scenario.variant)
-        timeline = CallbackTimeline(env.runner, env.dms, task_arn, deliver if event_delivered else None)
-        log = timeline.drive(execution_arn, real_timeout_seconds=RUN_TIMEOUT_SECONDS)
-        env.runner.runner.wait_for_result(execution_arn, timeout=RUN_TIMEOUT_SECONDS)
-        wall = time.perf_counter() - started
-        measured = env.runner.measure(execution_arn)
-        return ExecutionFacts(
-            scenario=scenario,
-            label=variant.label,
-            kind=variant.kind,
-            function=variant.function,
-            completer_function=variant.completer_function,
-            execution=env.runner.store.load(execution_arn),
-            measured=measured,
-            task=env.dms.task(task_arn),
+        return _drive_callback_execution(
+            variant,
+            scenario,
+            env,
+            env.dms,
             meter=meter,
-            payload=payload,
-            wall_seconds=wall,
-            max_wait_seconds=variant.max_wait_seconds,
-            completer_invocations=completer_invocations,
-            events_delivered=log.count("event-delivered"),
-            safety_net_timeouts=log.count("callback-timed-out"),
+            deliver=deliver if event_delivered else None,
+            through_eventbridge=True,
         )
 
 
@@ -132,38 +163,13 @@ def _run_third_party(variant: Variant, scenario: Scenario) -> ExecutionFacts:
 
     settings = {**QUIET, **variant.settings}
     with quiet_sdk_logging(), third_party_environment(settings) as env, metered_aws_calls() as meter:
-        task_arn = env.jobs.add_task(scenario.task_identifier, scenario.task_plan())
-        payload = {"ReplicationTaskArn": task_arn}
-        callbacks = 0
 
-        def call_back(_event: dict[str, Any]) -> None:
-            # The job finished: the third party calls back its URL (one CallbackApiFunction invocation).
-            nonlocal callbacks
-            callbacks += len(env.service.call_back_task(task_arn))
+        def call_back(event: dict[str, Any]) -> int:
+            # The job finished: the third party calls back its URL (one CallbackApiFunction invocation per call).
+            return len(env.service.call_back_task(event["resources"][0]))
 
-        started = time.perf_counter()
-        execution_arn = env.runner.start(payload, execution_timeout=RUN_TIMEOUT_SECONDS, name=scenario.variant)
-        log = CallbackTimeline(env.runner, env.jobs, task_arn, call_back).drive(execution_arn, RUN_TIMEOUT_SECONDS)
-        env.runner.runner.wait_for_result(execution_arn, timeout=RUN_TIMEOUT_SECONDS)
-        wall = time.perf_counter() - started
-        measured = env.runner.measure(execution_arn)
-        return ExecutionFacts(
-            scenario=scenario,
-            label=variant.label,
-            kind=variant.kind,
-            function=variant.function,
-            completer_function=variant.completer_function,
-            execution=env.runner.store.load(execution_arn),
-            measured=measured,
-            task=env.jobs.task(task_arn),
-            meter=meter,
-            payload=payload,
-            wall_seconds=wall,
-            max_wait_seconds=variant.max_wait_seconds,
-            completer_invocations=callbacks,
-            events_delivered=log.count("event-delivered"),
-            safety_net_timeouts=log.count("callback-timed-out"),
-            delivered_through_eventbridge=False,
+        return _drive_callback_execution(
+            variant, scenario, env, env.jobs, meter=meter, deliver=call_back, through_eventbridge=False
         )
 
 
