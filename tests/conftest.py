@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from typing import Any
@@ -36,7 +37,7 @@ def _no_real_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Nothing may reach a real AWS account: dummy credentials, no profile, no inherited endpoints."""
     for name in _REAL_AWS_VARIABLES:
         monkeypatch.delenv(name, raising=False)
-    for name in list(__import__("os").environ):
+    for name in list(os.environ):
         if name.startswith("AWS_ENDPOINT_URL"):
             monkeypatch.delenv(name)
     for name, value in DUMMY_AWS_ENVIRONMENT.items():
