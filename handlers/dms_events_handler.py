@@ -6,6 +6,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from migration_wait.aws_clients import completer_dms_client
 from migration_wait.callback_completion import CompletionReport, TaskEventCompleter
 from migration_wait.callback_sender import CallbackSender
 from migration_wait.correlation_store import CorrelationStore
@@ -20,7 +21,7 @@ def handler(event: Any, context: LambdaContext) -> CompletionReport:
     settings = CompleterSettings.from_env()
     completer = TaskEventCompleter(
         store=CorrelationStore(settings.table_name),
-        gateway=DmsGateway(),
+        gateway=DmsGateway(completer_dms_client()),
         sender=CallbackSender(),
         settings=settings,
         logger=logger,

@@ -1,4 +1,4 @@
-"""ThirdPartyJobFunction: a third party runs the migration and calls back a signed URL; wait with wait_for_callback."""
+"""ThirdPartyJobFunction: a third party runs the migration and calls back a signed URL; wait with a durable callback."""
 
 from __future__ import annotations
 
@@ -24,13 +24,13 @@ def handler(event: Any, context: DurableContext) -> MigrationResult:
     request = parse_migration_request(event)
     settings = CallbackSettings.from_env()
     third_party = ThirdPartySettings.from_env()
-    store = CorrelationStore(settings.table_name)
     work = ThirdPartyJobWork(
-        store=store,
         tokens=CallbackTokenStore(third_party.token_table_name),
         jobs=ThirdPartyJobs(third_party.api_url, third_party.request_timeout_seconds),
         callback_api_url=third_party.callback_api_url,
         token_lifetime=timedelta(seconds=settings.max_wait_seconds) + CORRELATION_GRACE,
     )
-    waiter = CallbackWaiter(store=store, work=work, settings=settings, variant=Variant.THIRD_PARTY)
+    waiter = CallbackWaiter(
+        store=CorrelationStore(settings.table_name), work=work, settings=settings, variant=Variant.THIRD_PARTY
+    )
     return run_migration_wait(context, request, waiter)

@@ -27,6 +27,17 @@ def dms_client() -> DatabaseMigrationServiceClient:
     return boto3.client("dms", config=_DURABLE_CALL_CONFIG)
 
 
+# Callers outside durable steps (the completers) have no step retry behind them: their DMS reads retry throttling and
+# 5xx in botocore's standard mode (5 attempts, exponential backoff with jitter), and what still fails raises, so
+# Lambda's asynchronous retries (two, hours apart at most) take over, then the dead-letter queue.
+_COMPLETER_DMS_CONFIG = Config(connect_timeout=5, read_timeout=10, retries={"mode": "standard", "max_attempts": 5})
+
+
+@cache
+def completer_dms_client() -> DatabaseMigrationServiceClient:
+    return boto3.client("dms", config=_COMPLETER_DMS_CONFIG)
+
+
 @cache
 def dynamodb_client() -> DynamoDBClient:
     return boto3.client("dynamodb", config=_CLIENT_CONFIG)
@@ -44,5 +55,5 @@ def secretsmanager_client() -> SecretsManagerClient:
 
 def reset_clients() -> None:
     """Forget cached clients, so the next call sees a changed environment (tests switch endpoints)."""
-    for factory in (dms_client, dynamodb_client, lambda_client, secretsmanager_client):
+    for factory in (dms_client, completer_dms_client, dynamodb_client, lambda_client, secretsmanager_client):
         factory.cache_clear()

@@ -156,9 +156,9 @@ class SignedCallbackReceiver:
             outcome = self.delivery.deliver(registration, snapshot, same_wait).outcome
         if outcome in (DeliveryOutcome.COMPLETED, DeliveryOutcome.ALREADY_DELIVERED):
             return _answer(200, "completed", "the waiting execution has the job's result", JobId=issued.job_id)
-        if outcome is DeliveryOutcome.LEFT_TO_SAFETY_NET:
-            message = "the execution is between two safety-net rounds; it reads the job's status itself"
-            return _answer(202, "left-to-safety-net", message, JobId=issued.job_id)
+        if outcome is DeliveryOutcome.LEFT_FOR_NEXT_ROUND:
+            message = "the execution is between two safety-net rounds; its next round takes this result"
+            return _answer(202, "left-for-next-round", message, JobId=issued.job_id)
         return _answer(404, "no-waiting-execution", "no execution waits on this callback URL any more")
 
 

@@ -2,12 +2,15 @@
 
 Events arrive at least once, late, out of order or never. The completer therefore believes nothing but DMS: a
 terminal event only prompts a fresh DescribeReplicationTasks, and the callback carries that answer (a JSON
-TaskFinishRecord) for the execution to classify with the shared rule. Duplicates, events nobody waits for and
-events for a task that is running again end quietly; the callback service refuses a second completion anyway.
+TaskFinishRecord) for the execution to classify with the shared rule. A finished state counts only for the run the
+waiting execution started (its claim's ``RunBoundAt``): an earlier run's late event finishes nothing. Duplicates,
+events nobody waits for and events for a task that is running again end quietly; the callback service refuses a
+second completion anyway.
 
+Nothing is dropped quietly: a malformed event raises ``InvalidDmsEventError`` and a fault that outlasts the
+clients' retries raises too, so Lambda's asynchronous retries and then the dead-letter queue (alarmed) keep it.
 The one race (an execution between its safety-net timeout and its re-registration) is handled by the delivery it
-shares with CallbackApiFunction (``callback_delivery.py``): it follows the re-registration for a short grace
-period, or leaves the task to the execution's next safety-net check.
+shares with CallbackApiFunction (``callback_delivery.py``).
 """
 
 from __future__ import annotations
@@ -33,13 +36,13 @@ if TYPE_CHECKING:
 
 class CompletionOutcome(StrEnum):
     COMPLETED = "completed"
-    REJECTED_MALFORMED = "rejected-malformed-event"
     IGNORED_NOT_TERMINAL = "ignored-not-terminal"
     IGNORED_NO_WAITING_EXECUTION = "ignored-no-waiting-execution"
     IGNORED_ALREADY_DELIVERED = "ignored-already-delivered"
     IGNORED_TASK_STILL_RUNNING = "ignored-task-still-running"
     IGNORED_TASK_NOT_FOUND = "ignored-task-not-found"
-    LEFT_TO_SAFETY_NET = "left-to-safety-net"
+    IGNORED_EARLIER_RUN = "ignored-earlier-run"
+    LEFT_FOR_NEXT_ROUND = "left-for-next-round"
 
 
 class CompletionReport(TypedDict):
@@ -87,11 +90,12 @@ class TaskEventCompleter:
         try:
             event = parse_dms_task_event(raw_event)
         except InvalidDmsEventError as err:
-            # Retrying cannot fix a malformed event, so it is not raised (no retry loop): it is logged with the
-            # reason and completes nothing. Executions waiting on a lost event are finished by their safety net.
-            report = _report(CompletionOutcome.REJECTED_MALFORMED, None, reason=str(err))
-            self.logger.error("Rejected a malformed DMS event", extra={**report, "event": _preview(raw_event)})
-            return report
+            # Raised, not logged away: after Lambda's two asynchronous retries the event lands in the dead-letter
+            # queue, whose alarm tells an operator (the EventBridge rule, the event bus or DMS sent something new).
+            self.logger.error(
+                "Rejected a malformed DMS event", extra={"Reason": str(err), "event": _preview(raw_event)}
+            )
+            raise
         report = self._complete(event)
         self.logger.info("Handled a DMS task event", extra={**report, "EventType": event.event_type})
         return report
@@ -110,10 +114,8 @@ class TaskEventCompleter:
         except TaskNotFoundError as err:
             # The task was deleted after it ended; the execution's safety net reports that to it.
             return _report(CompletionOutcome.IGNORED_TASK_NOT_FOUND, task_arn, reason=str(err))
-        if snapshot.outcome is TaskOutcome.RUNNING:
-            # A stale or out-of-order event (for example from an earlier run of the task): DMS says otherwise.
-            return _report(CompletionOutcome.IGNORED_TASK_STILL_RUNNING, task_arn, snapshot=snapshot)
-        return self._deliver(registration, snapshot)
+        ignored = _not_this_runs_end(registration, snapshot)
+        return ignored if ignored is not None else self._deliver(registration, snapshot)
 
     def _deliver(self, registration: CallbackRegistration, snapshot: TaskSnapshot) -> CompletionReport:
         task_arn = registration.replication_task_arn
@@ -130,16 +132,38 @@ class TaskEventCompleter:
             return _report(CompletionOutcome.COMPLETED, task_arn, snapshot=snapshot, registration=current)
         if delivery.outcome is DeliveryOutcome.ALREADY_DELIVERED:
             return _report(CompletionOutcome.IGNORED_ALREADY_DELIVERED, task_arn, registration=current)
-        if delivery.outcome is DeliveryOutcome.LEFT_TO_SAFETY_NET:
+        if delivery.outcome is DeliveryOutcome.LEFT_FOR_NEXT_ROUND:
             return _report(
-                CompletionOutcome.LEFT_TO_SAFETY_NET,
+                CompletionOutcome.LEFT_FOR_NEXT_ROUND,
                 task_arn,
-                reason="the callback is closed and no new one was registered within REREGISTRATION_GRACE_SECONDS",
+                reason=(
+                    "the callback is closed and no new one was registered within REREGISTRATION_GRACE_SECONDS: "
+                    "the finished state waits on the correlation for the execution's next round"
+                ),
                 snapshot=snapshot,
                 registration=current,
             )
         # The execution finished (its safety net saw the task done) and released the task.
         return _report(CompletionOutcome.IGNORED_NO_WAITING_EXECUTION, task_arn, snapshot=snapshot)
+
+
+def _not_this_runs_end(registration: CallbackRegistration, snapshot: TaskSnapshot) -> CompletionReport | None:
+    """Why DMS's answer finishes nothing (a report), or None when it is the end of the waiting execution's run."""
+    task_arn = registration.replication_task_arn
+    if snapshot.outcome is TaskOutcome.RUNNING:
+        # A stale or out-of-order event (for example from an earlier run of the task): DMS says otherwise.
+        return _report(CompletionOutcome.IGNORED_TASK_STILL_RUNNING, task_arn, snapshot=snapshot)
+    if not snapshot.belongs_to_run(registration.run_bound_at):
+        # DMS still shows an earlier run's end: the waiting execution has claimed the task but its run has not
+        # begun to show (the late event of that earlier run arrived between the claim and the start).
+        return _report(
+            CompletionOutcome.IGNORED_EARLIER_RUN,
+            task_arn,
+            reason="the task's finished state belongs to a run that began before this wait's",
+            snapshot=snapshot,
+            registration=registration,
+        )
+    return None
 
 
 def _preview(raw_event: Any) -> str:

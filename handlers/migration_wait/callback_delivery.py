@@ -6,8 +6,12 @@ the record, for the execution to classify with the shared rule.
 
 The race: an execution whose safety-net period just ended has a closed callback and is about to register the next
 one. Finding the callback closed, the delivery re-reads the correlation for a short grace period and delivers to the
-new callback once it appears; if none appears, the execution's next safety-net check finds the task finished.
-It never sends to the same callback twice, and it marks the item delivered, so a duplicate ends at once.
+new callback once it appears. If none appears, it leaves the finished state on the item (``PendingFinish``, only
+while the item still points at the closed callback): the execution's next re-registration returns it and the wait
+ends at once, not a safety-net period later. It never sends to the same callback twice, and it marks the item
+delivered, so a duplicate ends at once. A fault it cannot get past (throttling that outlasts the retries, DynamoDB
+unreachable) raises: the caller's retry (Lambda's async retries, then the dead-letter queue; the third party's
+retry of its callback) takes over, and nothing is logged away.
 """
 
 from __future__ import annotations
@@ -36,7 +40,7 @@ class DeliveryOutcome(StrEnum):
     COMPLETED = "completed"
     ALREADY_DELIVERED = "ignored-already-delivered"
     NO_WAITING_EXECUTION = "ignored-no-waiting-execution"
-    LEFT_TO_SAFETY_NET = "left-to-safety-net"
+    LEFT_FOR_NEXT_ROUND = "left-for-next-round"
 
 
 @dataclass(frozen=True)
@@ -88,7 +92,9 @@ class CallbackDelivery:
                     self.store.mark_delivered(task_arn, current.callback_id)
                     return Delivery(DeliveryOutcome.COMPLETED, current)
             elif self.monotonic() >= deadline:
-                return Delivery(DeliveryOutcome.LEFT_TO_SAFETY_NET, current)
+                if self.store.leave_pending(task_arn, current.callback_id, _finish_record(snapshot)):
+                    return Delivery(DeliveryOutcome.LEFT_FOR_NEXT_ROUND, current)
+                # The item moved on (a new round, or released) while we waited: follow it.
             else:
                 # The execution timed this callback out and is about to register the next one.
                 self.sleep(delay)
@@ -98,8 +104,12 @@ class CallbackDelivery:
         return Delivery(DeliveryOutcome.NO_WAITING_EXECUTION, None)
 
     def _send(self, callback_id: str, snapshot: TaskSnapshot) -> None:
-        record = json.dumps(snapshot.to_finish_record(), separators=(",", ":"))
+        record = _finish_record(snapshot)
         if snapshot.outcome is TaskOutcome.FAILED:
             self.sender.fail(callback_id, REPLICATION_TASK_FAILED, snapshot.failure_reason(), record)
         else:
             self.sender.succeed(callback_id, record)
+
+
+def _finish_record(snapshot: TaskSnapshot) -> str:
+    return json.dumps(snapshot.to_finish_record(), separators=(",", ":"))

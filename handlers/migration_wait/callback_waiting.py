@@ -1,25 +1,33 @@
-"""The callback variant's wait: a DMS event completes the execution's callback; a safety net covers lost events.
+"""The callback variants' wait: a completer finishes the execution's callback; a safety net covers lost events.
 
-Each round is a ``wait_for_callback`` named ``wait-for-task-event-<round>``. Round 0's submitter claims the task in
-the correlation table and only then starts it, so even a task that finishes at once has someone listening. With no
-event before the round's timeout, step ``check-replication-task-<round>`` looks at DMS once: a finished task ends
-the wait; a running one starts the next round, whose submitter re-registers atomically (only if the item still
-holds this execution's previous round). The names and their order are a stored contract.
+The operations, in order (their names and order are a stored contract; see the README on rolling out an upgrade):
 
-What is waited on sits behind a small port, ``WaitedWork``: how round 0 registers and starts the work, and how the
-safety net reads its state. ``DmsReplicationWork`` is the DMS callback variant's (claim, then StartReplicationTask;
-DescribeReplicationTasks); the third-party job variant brings its own (``third_party_waiting.ThirdPartyJobWork``).
-Everything else, the rounds, the re-registration, the release and the result, is the same code for both.
+- the look (``inspect-replication-task`` for DMS, none for the third-party job): the work before it is touched; its
+  time is the run bound (``work_start.py``);
+- round 0: the callback ``wait-for-task-event-0`` (its id checkpointed at once), the step ``claim-replication-task``
+  (the conditional claim in the correlation table, carrying the run bound, taken over only from an execution Lambda
+  says no longer runs), then ``start-replication-task`` (at most once per attempt, reconciling every retry), then the
+  wait for the callback's result;
+- with no result before the round's timeout, ``check-replication-task-<n>`` looks at the work once: a finished run
+  ends the wait; a running one starts round n+1: the callback ``wait-for-task-event-<n+1>`` and the step
+  ``reregister-callback-<n+1>`` (atomic: only if the item still holds this execution's previous round). If a
+  completer found the previous callback closed and left the finished state on the item, the re-registration returns
+  it and the wait ends at once;
+- ``release-task-correlation`` at the end, whatever the outcome.
+
+Every finished state, from a callback, the item or the safety net, counts only if its run began after the run bound
+(``TaskSnapshot.belongs_to_run``): an earlier run's late event never finishes this wait.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
-from typing import TYPE_CHECKING, Protocol
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Protocol, TypedDict
 
-from aws_durable_execution_sdk_python.config import Duration, StepConfig, WaitForCallbackConfig
+from aws_durable_execution_sdk_python.config import CallbackConfig, Duration
 from aws_durable_execution_sdk_python.exceptions import (
     CallbackExternalError,
     CallbackTimeoutError,
@@ -27,8 +35,7 @@ from aws_durable_execution_sdk_python.exceptions import (
     StepError,
 )
 
-from migration_wait.correlation_store import CorrelationStore
-from migration_wait.dms_gateway import DmsGateway
+from migration_wait.correlation_store import CallbackRegistration, CorrelationStore
 from migration_wait.domain import (
     MigrationRequest,
     TaskFinishRecord,
@@ -37,26 +44,29 @@ from migration_wait.domain import (
     Variant,
     parse_task_finish_record,
 )
-from migration_wait.durable_policies import retry_transient_errors
+from migration_wait.durable_policies import RETRY_TRANSIENT_STEP
 from migration_wait.errors import (
     InvalidInputError,
     MigrationWaitError,
     MigrationWaitTimedOutError,
+    TaskAlreadyAwaitedError,
     WaitFailedFromOutsideError,
 )
 from migration_wait.settings import CallbackSettings
-from migration_wait.workflow import WaitOutcome, start_replication_task
+from migration_wait.work_start import StartedWork, WaitedWork, look_at_work, start_work
+from migration_wait.workflow import WaitOutcome
 
 if TYPE_CHECKING:
     from aws_durable_execution_sdk_python import DurableContext
-    from aws_durable_execution_sdk_python.types import OperationContext, StepContext, WaitForCallbackContext
+    from aws_durable_execution_sdk_python.types import StepContext
 
 WAIT_ROUND_NAME = "wait-for-task-event-{round}"
+CLAIM_STEP_NAME = "claim-replication-task"
+REREGISTER_STEP_NAME = "reregister-callback-{round}"
 CHECK_ROUND_NAME = "check-replication-task-{round}"
 RELEASE_STEP_NAME = "release-task-correlation"
 # An item outlives its round by a day: a slow safety-net check never finds its own item expired and taken.
 CORRELATION_GRACE = timedelta(days=1)
-_RETRY_TRANSIENT = StepConfig(retry_strategy=retry_transient_errors)
 
 
 def round_timeout_seconds(settings: CallbackSettings, waited_seconds: float) -> int:
@@ -65,68 +75,43 @@ def round_timeout_seconds(settings: CallbackSettings, waited_seconds: float) -> 
     return max(1, min(settings.callback_timeout_seconds, math.ceil(remaining)))
 
 
-class WaitedWork(Protocol):
-    """The port: what a callback wait waits on, seen from the waiter."""
+class ExecutionLiveness(Protocol):
+    """Whether a durable execution still runs (Lambda's GetDurableExecution); used to take over a dead claim."""
 
-    def register_and_start(
-        self,
-        request: MigrationRequest,
-        callback_id: str,
-        execution_arn: str,
-        lifetime: timedelta,
-        context: WaitForCallbackContext,
-    ) -> None:
-        """Round 0's submitter: make the callback reachable (claim the task first), then start the work."""
-        ...
-
-    def describe(self, request: MigrationRequest, execution_arn: str, context: OperationContext) -> TaskSnapshot:
-        """The safety net: the work's state as its owner reports it now."""
-        ...
+    def is_running(self, execution_arn: str) -> bool: ...
 
 
-@dataclass(frozen=True)
-class DmsReplicationWork:
-    """The DMS callback variant's work: a replication task, claimed in the correlation table, then started."""
+class ClaimRecord(TypedDict):
+    """What the claim step checkpoints."""
 
-    store: CorrelationStore
-    gateway: DmsGateway
-
-    def register_and_start(
-        self,
-        request: MigrationRequest,
-        callback_id: str,
-        execution_arn: str,
-        lifetime: timedelta,
-        context: WaitForCallbackContext,
-    ) -> None:
-        task_arn = request.replication_task_arn
-        # The claim comes first: a task that finishes at once must find someone listening.
-        self.store.register(task_arn, callback_id, execution_arn, lifetime)
-        context.logger.info("Registered the callback; starting the task", extra=_round_log(task_arn, 0))
-        start_replication_task(self.gateway, request)
-        context.logger.info("Started replication task", extra=_round_log(task_arn, 0))
-
-    def describe(self, request: MigrationRequest, execution_arn: str, context: OperationContext) -> TaskSnapshot:
-        return self.gateway.describe_task(request.replication_task_arn)
+    TookOverFrom: str | None
 
 
-def _round_log(task_arn: str, round_number: int) -> dict[str, object]:
+class ReregisterRecord(TypedDict):
+    """What a re-registration step checkpoints: a finished state a completer left on the item, if any."""
+
+    PendingFinish: str | None
+
+
+def _log(task_arn: str, round_number: int) -> dict[str, object]:
     return {"ReplicationTaskArn": task_arn, "Round": round_number}
 
 
 @dataclass(frozen=True)
 class CallbackWaiter:
-    """Registers a callback for the work, starts it, and waits for its completer (or the safety net) to finish."""
+    """Claims the work, starts it, and waits for its completer (or the safety net) to report this run finished."""
 
     store: CorrelationStore
     work: WaitedWork
     settings: CallbackSettings
     variant: Variant = Variant.CALLBACK
+    # Without it a claim held by a dead execution is refused until its item expires (the round timeout plus a day).
+    liveness: ExecutionLiveness | None = None
 
     def start_and_wait(self, context: DurableContext, request: MigrationRequest) -> WaitOutcome:
         execution_arn = context.execution_context.durable_execution_arn
         try:
-            final, checks = self._wait_rounds(context, request, execution_arn)
+            final, checks, started = self._wait_rounds(context, request, execution_arn)
         except (DurableOperationError, MigrationWaitError):
             # Whatever failed, the task must not stay claimed by an execution that no longer waits.
             self._release(context, request.replication_task_arn, execution_arn)
@@ -134,26 +119,56 @@ class CallbackWaiter:
         self._release(context, request.replication_task_arn, execution_arn)
         return WaitOutcome(
             final=final,
-            # DMS reports StartDate for every task that ran; without it the wait's start is unknown.
-            started_at=final.start_date or final.observed_at,
+            # DMS's StartDate for this run when it reports one; otherwise when the start step saw it start.
+            started_at=final.start_date or started.started_at,
             figures={"SafetyNetChecks": checks},
         )
 
     def _wait_rounds(
         self, context: DurableContext, request: MigrationRequest, execution_arn: str
-    ) -> tuple[TaskSnapshot, int]:
+    ) -> tuple[TaskSnapshot, int, StartedWork]:
         task_arn = request.replication_task_arn
+        before = look_at_work(context, self.work, request, execution_arn)
+        bound = before.observed_at if before is not None else None
         waited = 0.0
         checks = 0
         last: TaskSnapshot | None = None
+        started: StartedWork | None = None
         for round_number in range(self.settings.max_rounds):
             timeout = round_timeout_seconds(self.settings, waited)
-            final = self._wait_for_event(context, request, execution_arn, round_number, timeout)
+            lifetime = timedelta(seconds=timeout) + CORRELATION_GRACE
+            callback = context.create_callback(
+                name=WAIT_ROUND_NAME.format(round=round_number),
+                config=CallbackConfig(timeout=Duration.from_seconds(timeout)),
+            )
+            final: TaskSnapshot | None = None
+            if started is None:
+                self._claim(
+                    context,
+                    task_arn,
+                    callback_id=callback.callback_id,
+                    execution_arn=execution_arn,
+                    lifetime=lifetime,
+                    bound=bound,
+                )
+                started = start_work(context, self.work, request, execution_arn, before)
+            else:
+                final = self._reregister(
+                    context,
+                    task_arn,
+                    callback_id=callback.callback_id,
+                    execution_arn=execution_arn,
+                    round_number=round_number,
+                    lifetime=lifetime,
+                    bound=bound,
+                )
             if final is None:
-                final = self._check_task(context, request, execution_arn, round_number)
+                final = self._await_result(context, callback.result, task_arn, round_number, bound)
+            if final is None:
+                final = self._check_task(context, request, execution_arn, round_number, bound)
                 checks += 1
             if final.outcome is not TaskOutcome.RUNNING:
-                return final, checks
+                return final, checks, started
             last = final
             # DMS's own clock measures the wait, as in the polling variant; the rounds' length is the fallback.
             waited = (final.observed_at - final.start_date).total_seconds() if final.start_date else waited + timeout
@@ -170,64 +185,144 @@ class CallbackWaiter:
             f"the task is still {status!r}"
         )
 
-    def _wait_for_event(
+    def _claim(
         self,
         context: DurableContext,
-        request: MigrationRequest,
+        task_arn: str,
+        *,
+        callback_id: str,
+        execution_arn: str,
+        lifetime: timedelta,
+        bound: datetime | None,
+    ) -> None:
+        """The claim comes before the start: a task that finishes at once must find someone listening."""
+
+        def claim(step_context: StepContext) -> ClaimRecord:
+            try:
+                self.store.register(task_arn, callback_id, execution_arn, lifetime, bound)
+                took_over_from = None
+            except TaskAlreadyAwaitedError as err:
+                holder = err.holder
+                if not isinstance(holder, CallbackRegistration) or not self._no_longer_runs(holder, execution_arn):
+                    raise
+                # The holder ended (stopped, timed out, failed) without releasing: take its claim, atomically.
+                self.store.take_over(
+                    task_arn,
+                    holder,
+                    callback_id=callback_id,
+                    execution_arn=execution_arn,
+                    lifetime=lifetime,
+                    run_bound_at=bound,
+                )
+                took_over_from = holder.execution_arn
+                step_context.logger.warning(
+                    "Took over the claim of an execution that no longer runs",
+                    extra={"ReplicationTaskArn": task_arn, "PreviousExecutionArn": holder.execution_arn},
+                )
+            step_context.logger.info("Claimed the task; starting it", extra=_log(task_arn, 0))
+            return {"TookOverFrom": took_over_from}
+
+        context.step(claim, name=CLAIM_STEP_NAME, config=RETRY_TRANSIENT_STEP)
+
+    def _no_longer_runs(self, holder: CallbackRegistration, execution_arn: str) -> bool:
+        if self.liveness is None or holder.execution_arn == execution_arn:
+            return False
+        return not self.liveness.is_running(holder.execution_arn)
+
+    def _reregister(
+        self,
+        context: DurableContext,
+        task_arn: str,
+        *,
+        callback_id: str,
         execution_arn: str,
         round_number: int,
-        timeout: int,
+        lifetime: timedelta,
+        bound: datetime | None,
     ) -> TaskSnapshot | None:
-        """One round: register the callback (and, in round 0, start the work), then wait. None: check it."""
-        task_arn = request.replication_task_arn
-        lifetime = timedelta(seconds=timeout) + CORRELATION_GRACE
-        log = {"ReplicationTaskArn": task_arn, "Round": round_number}
+        """Point the item at this round's callback; a finished state left on it ends the wait at once."""
+        log = _log(task_arn, round_number)
 
-        def register_and_start(callback_id: str, submit_context: WaitForCallbackContext) -> None:
-            self.work.register_and_start(request, callback_id, execution_arn, lifetime, submit_context)
+        def reregister(step_context: StepContext) -> ReregisterRecord:
+            registration = self.store.reregister(task_arn, callback_id, execution_arn, round_number, lifetime)
+            step_context.logger.info("Re-registered the callback for the next round", extra=log)
+            return {"PendingFinish": registration.pending_finish}
 
-        def reregister(callback_id: str, submit_context: WaitForCallbackContext) -> None:
-            self.store.reregister(task_arn, callback_id, execution_arn, round_number, lifetime)
-            submit_context.logger.info("Re-registered the callback for the next round", extra=log)
+        record: ReregisterRecord = context.step(
+            reregister, name=REREGISTER_STEP_NAME.format(round=round_number), config=RETRY_TRANSIENT_STEP
+        )
+        pending = record["PendingFinish"]
+        if pending is None:
+            return None
+        context.logger.info("A completer left the finished state on the correlation; using it", extra=log)
+        return self._finished_in_run(context, pending, log, bound)
 
+    def _await_result(
+        self,
+        context: DurableContext,
+        result: Callable[[], object],
+        task_arn: str,
+        round_number: int,
+        bound: datetime | None,
+    ) -> TaskSnapshot | None:
+        """Wait for the round's callback. None: no usable finished state arrived; check the work itself."""
+        log = _log(task_arn, round_number)
         try:
-            raw = context.wait_for_callback(
-                register_and_start if round_number == 0 else reregister,
-                name=WAIT_ROUND_NAME.format(round=round_number),
-                config=WaitForCallbackConfig(
-                    timeout=Duration.from_seconds(timeout), retry_strategy=retry_transient_errors
-                ),
-            )
+            raw = result()
         except CallbackTimeoutError:
             context.logger.warning("No callback within the safety-net period; checking the task itself", extra=log)
             return None
         except CallbackExternalError as err:
-            return self._failure_sent(context, task_arn, err)
+            return self._failure_sent(context, task_arn, err, bound)
+        return self._finished_in_run(context, raw, log, bound)
+
+    def _finished_in_run(
+        self, context: DurableContext, raw: object, log: dict[str, object], bound: datetime | None
+    ) -> TaskSnapshot | None:
         try:
             snapshot = parse_task_finish_record(raw)
         except InvalidInputError as err:
             context.logger.warning(
-                "Unreadable callback result; checking the task itself", extra={**log, "reason": str(err)}
+                "Unreadable finished state; checking the task itself", extra={**log, "reason": str(err)}
             )
             return None
         if snapshot.outcome is TaskOutcome.RUNNING:
-            context.logger.warning("Callback result says still running; checking the task itself", extra=log)
+            context.logger.warning("The finished state says still running; checking the task itself", extra=log)
+            return None
+        if not snapshot.belongs_to_run(bound):
+            context.logger.warning(
+                "The finished state is an earlier run's; checking the task itself",
+                extra={**log, "StartDate": snapshot.start_date.isoformat() if snapshot.start_date else None},
+            )
             return None
         return snapshot
 
-    def _failure_sent(self, context: DurableContext, task_arn: str, err: CallbackExternalError) -> TaskSnapshot:
-        """A failed callback: the completer's carries DMS's record; anyone else's fails the wait with its message."""
+    def _failure_sent(
+        self, context: DurableContext, task_arn: str, err: CallbackExternalError, bound: datetime | None
+    ) -> TaskSnapshot | None:
+        """A failed callback: the completer's carries the work's record; anyone else's fails the wait."""
         try:
             snapshot = parse_task_finish_record(err.data)
         except InvalidInputError:
             snapshot = None
         if snapshot is not None and snapshot.outcome is TaskOutcome.FAILED:
-            return snapshot
+            if snapshot.belongs_to_run(bound):
+                return snapshot
+            context.logger.warning(
+                "The failure sent is an earlier run's; checking the task itself",
+                extra={"ReplicationTaskArn": task_arn},
+            )
+            return None
         context.logger.error("The callback was failed from outside", extra={"ReplicationTaskArn": task_arn})
         raise WaitFailedFromOutsideError(f"{task_arn}: the wait was failed from outside: {err.message}")
 
     def _check_task(
-        self, context: DurableContext, request: MigrationRequest, execution_arn: str, round_number: int
+        self,
+        context: DurableContext,
+        request: MigrationRequest,
+        execution_arn: str,
+        round_number: int,
+        bound: datetime | None,
     ) -> TaskSnapshot:
         task_arn = request.replication_task_arn
 
@@ -245,9 +340,20 @@ class CallbackWaiter:
             return snapshot.to_finish_record()
 
         record: TaskFinishRecord = context.step(
-            check, name=CHECK_ROUND_NAME.format(round=round_number), config=_RETRY_TRANSIENT
+            check, name=CHECK_ROUND_NAME.format(round=round_number), config=RETRY_TRANSIENT_STEP
         )
-        return TaskSnapshot.from_finish_record(record)
+        snapshot = TaskSnapshot.from_finish_record(record)
+        if snapshot.outcome is not TaskOutcome.RUNNING and not snapshot.belongs_to_run(bound):
+            # DMS still shows an earlier run's end: this run has not begun to show; wait another round.
+            return TaskSnapshot(
+                status="starting",
+                stop_reason=None,
+                last_failure_message=None,
+                full_load_progress_percent=None,
+                stop_date=None,
+                observed_at=snapshot.observed_at,
+            )
+        return snapshot
 
     def _release(self, context: DurableContext, task_arn: str, execution_arn: str) -> None:
         def release(step_context: StepContext) -> bool:
@@ -258,7 +364,7 @@ class CallbackWaiter:
             return released
 
         try:
-            context.step(release, name=RELEASE_STEP_NAME, config=_RETRY_TRANSIENT)
+            context.step(release, name=RELEASE_STEP_NAME, config=RETRY_TRANSIENT_STEP)
         except StepError as err:
             # The wait's outcome stands; the item's TTL removes it later.
             context.logger.warning(

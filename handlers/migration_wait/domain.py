@@ -22,6 +22,10 @@ _IN_PROGRESS_STATUSES = frozenset(
     {"creating", "ready", "starting", "running", "stopping", "modifying", "moving", "testing"}
 )
 _FAILED_STATUSES = frozenset({"failed", "failed-move", "deleting"})
+# DMS accepts StartReplicationTask only from these (API reference, StartReplicationTask; "ready" for a first run).
+_STARTABLE_STATUSES = frozenset({"ready", "stopped", "failed"})
+# What DMS shows once it accepted a start and the run is under way.
+_RUN_UNDER_WAY_STATUSES = frozenset({"starting", "running", "stopping"})
 
 
 class Variant(StrEnum):
@@ -142,6 +146,31 @@ class TaskSnapshot:
     @property
     def outcome(self) -> TaskOutcome:
         return classify_task_state(self.status, self.stop_reason)
+
+    @property
+    def startable(self) -> bool:
+        """Whether DMS would accept StartReplicationTask for the task in this state."""
+        return self.status.strip().lower() in _STARTABLE_STATUSES
+
+    @property
+    def run_under_way(self) -> bool:
+        """Whether DMS shows a run in progress (a start it accepted, not yet finished)."""
+        return self.status.strip().lower() in _RUN_UNDER_WAY_STATUSES
+
+    def belongs_to_run(self, run_bound_at: datetime | None) -> bool:
+        """Whether this state describes the run that began after ``run_bound_at`` (DMS's clock, before our start).
+
+        A task that ran before keeps its previous run's StopDate and StopReason until it is started again, and that
+        run's events can arrive late: such a state must never finish this run's wait. DMS stamps every run's
+        ``StartDate`` (a fresh start or a resume, per the ReplicationTaskStats API reference), so a run that began
+        before the bound is another run. Without a StartDate the StopDate decides; with neither, nothing ties the
+        state to this run. ``None`` (a wait begun before runs were bound) accepts every state.
+        """
+        if run_bound_at is None:
+            return True
+        if self.start_date is not None:
+            return self.start_date >= run_bound_at
+        return self.stop_date is not None and self.stop_date > run_bound_at
 
     def failure_reason(self) -> str:
         """DMS's own words for why the task did not succeed."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from aws_durable_execution_sdk_python.config import Duration, JitterStrategy, StepConfig, StepSemantics
+from aws_durable_execution_sdk_python.exceptions import StepInterruptedError
 from aws_durable_execution_sdk_python.retries import RetryStrategyConfig, create_retry_strategy
 
 from migration_wait.errors import RetryableError
@@ -20,9 +21,23 @@ retry_transient_errors = create_retry_strategy(
     )
 )
 
-# Starting a task is not idempotent (a second StartReplicationTask on a running task is rejected), so an
-# attempt interrupted mid-call is never re-run blindly: AT_MOST_ONCE fails it instead of starting twice.
-START_TASK_STEP = StepConfig(
-    retry_strategy=retry_transient_errors,
+# A start is not idempotent (DMS refuses a second StartReplicationTask on a task that runs), so it is never re-run
+# blindly. AT_MOST_ONCE_PER_RETRY checkpoints the attempt before the call; an invocation that dies inside it comes
+# back as StepInterruptedError (operation/step.py), which this strategy retries like a transient fault: the next
+# attempt (StepContext.attempt > 1) first asks DMS whether the interrupted call took effect, and starts only if not.
+retry_interrupted_or_transient_errors = create_retry_strategy(
+    RetryStrategyConfig(
+        max_attempts=6,
+        initial_delay=Duration.from_seconds(2),
+        max_delay=Duration.from_seconds(60),
+        backoff_rate=2.0,
+        jitter_strategy=JitterStrategy.FULL,
+        retryable_error_types=[RetryableError, StepInterruptedError],
+    )
+)
+
+START_WORK_STEP = StepConfig(
+    retry_strategy=retry_interrupted_or_transient_errors,
     step_semantics=StepSemantics.AT_MOST_ONCE_PER_RETRY,
 )
+RETRY_TRANSIENT_STEP = StepConfig(retry_strategy=retry_transient_errors)

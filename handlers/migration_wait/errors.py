@@ -52,6 +52,14 @@ class MigrationWaitTimedOutError(TerminalError):
     """The task did not finish within the maximum total wait."""
 
 
+class StartNotConfirmedError(RetryableError):
+    """A retried start was refused, but DMS does not show this execution's run yet: look again before deciding.
+
+    After an ambiguous start (a lost answer, a crash) DMS may refuse the retry because the first call took effect;
+    the next attempt re-reads the task and reconciles instead of starting twice or failing a task that runs.
+    """
+
+
 class DmsThrottledError(RetryableError):
     """DMS answered with throttling."""
 
@@ -65,7 +73,14 @@ class InvalidDmsEventError(InvalidInputError):
 
 
 class TaskAlreadyAwaitedError(TerminalError):
-    """Another execution is already waiting for this replication task; nothing was overwritten."""
+    """Another execution is already waiting for this replication task; nothing was overwritten.
+
+    ``holder`` is that execution's registration (a ``CallbackRegistration``), when DynamoDB returned it.
+    """
+
+    def __init__(self, message: str, holder: object | None = None) -> None:
+        super().__init__(message)
+        self.holder = holder
 
 
 class CorrelationLostError(TerminalError):

@@ -1,27 +1,30 @@
-"""The polling variant's wait: wait_for_condition over DescribeReplicationTasks with a capped backoff."""
+"""The polling variant's wait: look, start (work_start.py), then wait_for_condition over the work's state.
+
+Operation names, in order: ``inspect-replication-task``, ``start-replication-task``, ``wait-for-replication-task``.
+A poll counts the task as finished only when DMS shows a finished run that began after the look (run-bound): a
+task that ran before keeps its previous run's stopped state until DMS shows the new run.
+"""
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, TypedDict
+from typing import TYPE_CHECKING, NotRequired, TypedDict
 
 from aws_durable_execution_sdk_python.config import Duration
 from aws_durable_execution_sdk_python.waits import WaitForConditionConfig, WaitForConditionDecision
 
-from migration_wait.dms_gateway import DmsGateway
 from migration_wait.domain import MigrationRequest, TaskOutcome, TaskSnapshot, TaskSnapshotRecord, Variant
-from migration_wait.durable_policies import START_TASK_STEP
 from migration_wait.errors import MigrationWaitTimedOutError, RetryableError
 from migration_wait.settings import PollingSettings
-from migration_wait.workflow import StartRecord, WaitOutcome, start_replication_task
+from migration_wait.work_start import WaitedWork, look_at_work, start_work
+from migration_wait.workflow import WaitOutcome
 
 if TYPE_CHECKING:
     from aws_durable_execution_sdk_python import DurableContext
-    from aws_durable_execution_sdk_python.types import StepContext, WaitForConditionCheckContext
+    from aws_durable_execution_sdk_python.types import WaitForConditionCheckContext
 
-START_STEP_NAME = "start-replication-task"
 WAIT_NAME = "wait-for-replication-task"
 # AWS allows 3,000 durable operations per execution and bills wait_for_condition as 1 + polls: the polls get
 # 2,900 and the rest is headroom for the start step's retries. A wait too long for the capped interval to fit
@@ -33,6 +36,8 @@ class PollState(TypedDict):
     """The state checkpointed after every poll (kept small: it is written once per poll)."""
 
     StartedAt: str
+    # The run bound (DMS's time at the look); a finished state of an earlier run is not this wait's end.
+    RunBoundAt: NotRequired[str | None]
     Polls: int
     TransientErrors: int
     LastTransientError: str | None
@@ -51,6 +56,18 @@ def poll_interval_seconds(settings: PollingSettings, polls_done: int) -> int:
     return max(1, int(min(delay, settings.max_interval_seconds)))
 
 
+def finished_in_run(state: PollState) -> bool:
+    """Whether the last poll saw this run finished (a stale finished state of an earlier run does not count)."""
+    record = state["Snapshot"]
+    if record is None:
+        return False
+    snapshot = TaskSnapshot.from_record(record)
+    bound = state.get("RunBoundAt")
+    return snapshot.outcome is not TaskOutcome.RUNNING and snapshot.belongs_to_run(
+        datetime.fromisoformat(bound) if bound else None
+    )
+
+
 def decide_next_poll(state: PollState, settings: PollingSettings) -> WaitForConditionDecision:
     """Stop when the task is done; otherwise wait the next interval, unless the maximum total wait is spent.
 
@@ -58,7 +75,7 @@ def decide_next_poll(state: PollState, settings: PollingSettings) -> WaitForCond
     even at the cap (so the whole wait, however long, stays within POLL_BUDGET polls).
     """
     snapshot = state["Snapshot"]
-    if snapshot is not None and TaskSnapshot.from_record(snapshot).outcome is not TaskOutcome.RUNNING:
+    if snapshot is not None and finished_in_run(state):
         return WaitForConditionDecision.stop_polling()
     started_at = datetime.fromisoformat(state["StartedAt"])
     checked_at = datetime.fromisoformat(state["LastCheckedAt"]) if state["LastCheckedAt"] else started_at
@@ -86,27 +103,23 @@ def decide_next_poll(state: PollState, settings: PollingSettings) -> WaitForCond
 
 @dataclass(frozen=True)
 class PollingWaiter:
-    """Starts the task in a step, then polls DMS until the shared rule says it is done."""
+    """Looks at the work, starts it (reconciling any ambiguous attempt), then polls it until this run is done."""
 
-    gateway: DmsGateway
+    work: WaitedWork
     settings: PollingSettings
     variant: Variant = Variant.POLLING
 
     def start_and_wait(self, context: DurableContext, request: MigrationRequest) -> WaitOutcome:
-        def start(step_context: StepContext) -> StartRecord:
-            step_context.logger.info(
-                "Starting replication task",
-                extra={"ReplicationTaskArn": request.replication_task_arn, "StartType": request.start_type.value},
-            )
-            return start_replication_task(self.gateway, request)
-
-        started: StartRecord = context.step(start, name=START_STEP_NAME, config=START_TASK_STEP)
+        execution_arn = context.execution_context.durable_execution_arn
+        before = look_at_work(context, self.work, request, execution_arn)
+        started = start_work(context, self.work, request, execution_arn, before)
 
         def check(state: PollState, check_context: WaitForConditionCheckContext) -> PollState:
-            return self._poll_once(state, check_context, request.replication_task_arn)
+            return self._poll_once(state, check_context, request, execution_arn)
 
         initial: PollState = {
-            "StartedAt": started["StartedAt"],
+            "StartedAt": started.started_at.isoformat(),
+            "RunBoundAt": started.run_bound_at.isoformat() if started.run_bound_at else None,
             "Polls": 0,
             "TransientErrors": 0,
             "LastTransientError": None,
@@ -125,16 +138,23 @@ class PollingWaiter:
             raise MigrationWaitTimedOutError("polling stopped without a DMS answer")
         return WaitOutcome(
             final=TaskSnapshot.from_record(snapshot),
-            started_at=datetime.fromisoformat(started["StartedAt"]),
+            started_at=started.started_at,
             figures={"Polls": final_state["Polls"], "TransientErrors": final_state["TransientErrors"]},
         )
 
-    def _poll_once(self, state: PollState, check_context: WaitForConditionCheckContext, task_arn: str) -> PollState:
+    def _poll_once(
+        self,
+        state: PollState,
+        check_context: WaitForConditionCheckContext,
+        request: MigrationRequest,
+        execution_arn: str,
+    ) -> PollState:
         # A transient DMS fault must not fail the wait (an exception in a check fails it for good): it is
         # recorded in the state and the next poll tries again. Terminal errors propagate and fail fast.
+        task_arn = request.replication_task_arn
         polls = state["Polls"] + 1
         try:
-            snapshot = self.gateway.describe_task(task_arn)
+            snapshot = self.work.describe(request, execution_arn, check_context)
         except RetryableError as err:
             check_context.logger.warning(
                 "Transient DMS error while polling", extra={"ReplicationTaskArn": task_arn, "error": str(err)}

@@ -1,12 +1,11 @@
-"""The workflow both variants share: start the task once, wait (the one thing that differs), classify, report."""
+"""The workflow every variant shares: start the work once (work_start.py), wait (what differs), classify, report."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Protocol, TypedDict
+from typing import TYPE_CHECKING, Protocol
 
-from migration_wait.dms_gateway import DmsGateway
 from migration_wait.domain import (
     MigrationRequest,
     MigrationResult,
@@ -19,19 +18,6 @@ from migration_wait.errors import ReplicationTaskFailedError
 
 if TYPE_CHECKING:
     from aws_durable_execution_sdk_python import DurableContext
-
-
-class StartRecord(TypedDict):
-    """What the start step checkpoints."""
-
-    ReplicationTaskArn: str
-    StartedAt: str
-
-
-def start_replication_task(gateway: DmsGateway, request: MigrationRequest) -> StartRecord:
-    """Start the task. Run only inside a durable step (or a submitter) so replays never repeat it."""
-    started_at = gateway.start_task(request.replication_task_arn, request.start_type)
-    return {"ReplicationTaskArn": request.replication_task_arn, "StartedAt": started_at.isoformat()}
 
 
 @dataclass(frozen=True)

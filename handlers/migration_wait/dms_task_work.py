@@ -1,0 +1,67 @@
+"""The DMS replication task as waited work: look, start (reconciling a retry with DMS), describe.
+
+Both DMS variants wait on it: the polling variant directly, the callback variant between its claim and its wait.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from migration_wait.dms_gateway import DmsGateway
+from migration_wait.domain import MigrationRequest, TaskSnapshot
+from migration_wait.errors import DmsRequestRejectedError, StartNotConfirmedError
+from migration_wait.work_start import StartOutcome
+
+if TYPE_CHECKING:
+    from aws_durable_execution_sdk_python.types import OperationContext, StepContext
+
+LOOK_STEP_NAME = "inspect-replication-task"
+
+
+def start_took_effect(before: TaskSnapshot, now: TaskSnapshot) -> bool:
+    """Whether DMS shows a run that began after the look: the start of an earlier attempt took effect.
+
+    A task that was startable at the look and now shows a run under way, or a run whose StartDate is not before the
+    look, was started since: by this execution, which holds the task (the callback variant's claim) or is the only
+    one told to start it.
+    """
+    if not before.startable:
+        return False
+    if now.start_date is not None:
+        return now.belongs_to_run(before.observed_at)
+    return now.run_under_way
+
+
+@dataclass(frozen=True)
+class DmsTaskWork:
+    """A DMS replication task: StartReplicationTask once, DescribeReplicationTasks to reconcile and to check."""
+
+    gateway: DmsGateway
+    look_step_name: str | None = LOOK_STEP_NAME
+
+    def look(self, request: MigrationRequest, execution_arn: str, context: StepContext) -> TaskSnapshot:
+        return self.gateway.describe_task(request.replication_task_arn)
+
+    def start(
+        self, request: MigrationRequest, execution_arn: str, before: TaskSnapshot | None, context: StepContext
+    ) -> StartOutcome:
+        task_arn = request.replication_task_arn
+        retry = context.attempt > 1
+        if retry and before is not None:
+            now = self.gateway.describe_task(task_arn)
+            if start_took_effect(before, now):
+                return StartOutcome(started_at=now.start_date or now.observed_at, adopted=True)
+        try:
+            return StartOutcome(started_at=self.gateway.start_task(task_arn, request.start_type))
+        except DmsRequestRejectedError as err:
+            if retry:
+                # Refused on a retry: the earlier attempt's start may have taken effect while DMS does not show it
+                # yet. The next attempt looks again; only when the retries run out does the refusal stand.
+                raise StartNotConfirmedError(
+                    f"{task_arn}: DMS refused a retried start and does not show this execution's run yet ({err})"
+                ) from err
+            raise
+
+    def describe(self, request: MigrationRequest, execution_arn: str, context: OperationContext) -> TaskSnapshot:
+        return self.gateway.describe_task(request.replication_task_arn)

@@ -1,0 +1,145 @@
+"""The start every wait shares: a checkpointed look at the work, then one start that reconciles after any ambiguity.
+
+Two named steps, whose names and order are a stored contract (see the README on rolling out an upgrade):
+
+- the look (``inspect-replication-task`` for DMS): the work's state before it is touched, read-only. Its time, taken
+  from DMS's own clock, is the *run bound*: a state of the task whose run began before it belongs to another run,
+  and never finishes this wait (``TaskSnapshot.belongs_to_run``). A kind whose runs are bound by their own identity
+  (the third-party job: one job and one token per execution) has no look.
+- the start (``start-replication-task``), ``AT_MOST_ONCE_PER_RETRY`` with a strategy that retries transient faults
+  and ``StepInterruptedError``. Attempt 1 starts. Every later attempt follows an ambiguous one (a lost answer, a
+  throttle, a Lambda that died inside the call), so it first asks the owner whether that start took effect, adopts
+  it if so, and starts only if not. It never starts twice and never fails a task that runs because of its own start.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Protocol, TypedDict
+
+from migration_wait.domain import MigrationRequest, TaskFinishRecord, TaskSnapshot
+from migration_wait.durable_policies import RETRY_TRANSIENT_STEP, START_WORK_STEP
+
+if TYPE_CHECKING:
+    from aws_durable_execution_sdk_python import DurableContext
+    from aws_durable_execution_sdk_python.types import OperationContext, StepContext
+
+
+class StartRecord(TypedDict):
+    """What the start step checkpoints."""
+
+    ReplicationTaskArn: str
+    StartedAt: str
+    # DMS's time before the start: states of runs that began earlier are another run's (None: bound by identity).
+    RunBoundAt: str | None
+    # True when a retry found the start of an earlier, ambiguous attempt in effect and adopted it.
+    Adopted: bool
+
+
+@dataclass(frozen=True)
+class StartedWork:
+    """The outcome of the start step, read back from its checkpoint."""
+
+    started_at: datetime
+    run_bound_at: datetime | None
+    adopted: bool
+
+    @classmethod
+    def from_record(cls, record: StartRecord) -> StartedWork:
+        bound = record.get("RunBoundAt")
+        return cls(
+            started_at=datetime.fromisoformat(record["StartedAt"]),
+            run_bound_at=datetime.fromisoformat(bound) if bound else None,
+            adopted=bool(record.get("Adopted", False)),
+        )
+
+
+@dataclass(frozen=True)
+class StartOutcome:
+    """What one start attempt found or did: when the work started; whether an earlier attempt's start was adopted."""
+
+    started_at: datetime
+    adopted: bool = False
+
+
+class WaitedWork(Protocol):
+    """The port: a kind of work an execution starts once and waits for, seen from the waiting core."""
+
+    @property
+    def look_step_name(self) -> str | None:
+        """The look step's name, or None for a kind whose runs are bound by their identity."""
+        ...
+
+    def look(self, request: MigrationRequest, execution_arn: str, context: StepContext) -> TaskSnapshot:
+        """The work's state before it is touched (only called when ``look_step_name`` is set)."""
+        ...
+
+    def start(
+        self, request: MigrationRequest, execution_arn: str, before: TaskSnapshot | None, context: StepContext
+    ) -> StartOutcome:
+        """Start the work; on a retry (``context.attempt > 1``) first find out whether an earlier start took effect."""
+        ...
+
+    def describe(self, request: MigrationRequest, execution_arn: str, context: OperationContext) -> TaskSnapshot:
+        """The work's state as its owner reports it now."""
+        ...
+
+
+START_STEP_NAME = "start-replication-task"
+
+
+def look_at_work(
+    context: DurableContext, work: WaitedWork, request: MigrationRequest, execution_arn: str
+) -> TaskSnapshot | None:
+    """The checkpointed look before the start (None for a kind without one)."""
+    name = work.look_step_name
+    if name is None:
+        return None
+
+    def look(step_context: StepContext) -> TaskFinishRecord:
+        snapshot = work.look(request, execution_arn, step_context)
+        step_context.logger.info(
+            "Looked at the work before starting it",
+            extra={"ReplicationTaskArn": request.replication_task_arn, "Status": snapshot.status},
+        )
+        return snapshot.to_finish_record()
+
+    record: TaskFinishRecord = context.step(look, name=name, config=RETRY_TRANSIENT_STEP)
+    return TaskSnapshot.from_finish_record(record)
+
+
+def start_work(
+    context: DurableContext,
+    work: WaitedWork,
+    request: MigrationRequest,
+    execution_arn: str,
+    before: TaskSnapshot | None,
+) -> StartedWork:
+    """Start the work at most once per attempt, reconciling every attempt after the first."""
+    run_bound_at = before.observed_at if before is not None else None
+
+    def start(step_context: StepContext) -> StartRecord:
+        step_context.logger.info(
+            "Starting the work",
+            extra={
+                "ReplicationTaskArn": request.replication_task_arn,
+                "StartType": request.start_type.value,
+                "Attempt": step_context.attempt,
+            },
+        )
+        outcome = work.start(request, execution_arn, before, step_context)
+        if outcome.adopted:
+            step_context.logger.warning(
+                "An earlier attempt's start had taken effect; adopted it instead of starting again",
+                extra={"ReplicationTaskArn": request.replication_task_arn, "Attempt": step_context.attempt},
+            )
+        return {
+            "ReplicationTaskArn": request.replication_task_arn,
+            "StartedAt": outcome.started_at.isoformat(),
+            "RunBoundAt": run_bound_at.isoformat() if run_bound_at else None,
+            "Adopted": outcome.adopted,
+        }
+
+    record: StartRecord = context.step(start, name=START_STEP_NAME, config=START_WORK_STEP)
+    return StartedWork.from_record(record)
