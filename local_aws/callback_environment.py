@@ -75,7 +75,7 @@ class CallbackEnvironment:
 
     def wait_for_callback(self, execution_arn: str, round_number: int = 0, timeout: int = 30) -> str:
         """Block until round ``round_number``'s callback exists and the invocation that created it has ended."""
-        name = f"{WAIT_ROUND_NAME.format(round=round_number)} create callback id"
+        name = WAIT_ROUND_NAME.format(round=round_number)
         return self.runner.runner.wait_for_callback(execution_arn, name=name, timeout=timeout)
 
 
