@@ -222,7 +222,9 @@ _ANSWERED = "_local_aws_answered"
 _WITHHELD_URL = "http://fault-injected.invalid/"
 _LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 _LOOPBACK_TIMEOUT_SECONDS = 10
-_UNIQUE_ID = "local-aws-fault-injector"
+# botocore keeps one registration per unique id and emitter, whatever the event: one id per hook.
+_PARAMS_UNIQUE_ID = "local-aws-fault-injector-params"
+_INJECT_UNIQUE_ID = "local-aws-fault-injector"
 
 Responder = Callable[..., AWSResponse | None]
 _responders: list[Responder] = []
@@ -472,6 +474,6 @@ def _install() -> None:
         session = boto3.DEFAULT_SESSION
         if session is not None:
             # The default session may predate the lines above, or be an older one put back by moto.
-            session.events.register("before-parameter-build", _remember_params, unique_id=_UNIQUE_ID)
+            session.events.register("before-parameter-build", _remember_params, unique_id=_PARAMS_UNIQUE_ID)
             # The stubs type handlers as returning None; before-send handlers may return a response.
-            session.events.register_first("before-send", _inject, unique_id=_UNIQUE_ID)  # type: ignore[arg-type]
+            session.events.register_first("before-send", _inject, unique_id=_INJECT_UNIQUE_ID)  # type: ignore[arg-type]
