@@ -16,7 +16,8 @@ Faults (each firing is recorded in ``firings``):
   ``handle`` raises ``SimulatedAnswerLost`` and the boto3 transport (``local_aws.dms_transport``) turns it into
   botocore's ``ReadTimeoutError`` inside botocore's retry loop, so a client that retries replays the call and gets
   DMS's second answer (for a start: InvalidResourceStateFault), as on AWS
-  (https://docs.aws.amazon.com/boto3/latest/guide/retries.html: read timeouts are retried).
+  (https://docs.aws.amazon.com/boto3/latest/guide/retries.html: read timeouts are retried). Other callers of
+  ``handle`` (the third-party job service) see ``SimulatedAnswerLost`` itself.
 """
 
 from __future__ import annotations

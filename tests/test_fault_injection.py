@@ -20,6 +20,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError, ReadTimeoutError
 from moto import mock_aws
 
+from local_aws.callback_environment import callback_environment
 from local_aws.dms_simulation import SimulatedDms, TaskPlan
 from local_aws.dms_transport import SimulatedDmsTransport
 from local_aws.durable_runner import local_durable_runner
@@ -449,3 +450,27 @@ def test_a_default_session_carrying_the_injector_twice_fires_a_rule_once_per_att
 
 def _dms(config: Config) -> BaseClient:
     return boto3.client("dms", region_name=REGION, config=config)
+
+
+# --- in the callback environment: a crash in a handler a test invokes directly -------------------------------------
+
+
+def test_a_completer_that_crashes_after_completing_the_callback_propagates_and_its_redelivery_is_safe() -> None:
+    with callback_environment() as env:
+        arn = env.dms.add_task("orders", TaskPlan(duration=timedelta(hours=1)))
+        execution_arn = env.runner.start({"ReplicationTaskArn": arn})
+        env.wait_for_callback(execution_arn)
+        finishes_at = env.dms.task(arn).finishes_at
+        assert finishes_at is not None
+        env.runner.advance_clock_to(finishes_at + timedelta(seconds=2))
+
+        with FaultPlan(clock=env.runner.clock).crash_after("lambda", "SendDurableExecutionCallbackSuccess") as faults:
+            with pytest.raises(SimulatedLambdaCrash):
+                env.deliver_terminal_event(arn)
+            # Lambda's asynchronous invocation retries the event: the test delivers it again.
+            redelivered = env.deliver_terminal_event(arn)
+
+        assert env.runner.wait(execution_arn).status == "SUCCEEDED", "the callback was completed before the crash"
+        assert env.endpoint.accepted["succeed"] == 1
+        assert faults.firings[0].at >= finishes_at, "firings are stamped with the runner's virtual clock"
+        assert redelivered["Outcome"] != "completed", redelivered
