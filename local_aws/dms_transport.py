@@ -3,14 +3,19 @@
 botocore still serializes, signs and parses every call (the JSON 1.1 wire format, error codes, the HTTP Date
 header); only the network is skipped. A local endpoint over HTTP cost a third more wall time per poll here.
 Requests for other services, or made while no simulation is active, pass through untouched (to moto or AWS).
+
+A lost answer (``SimulatedDms.lose_answer_next``) is applied by the simulation, then raised here as botocore's
+``ReadTimeoutError``: raised inside the ``before-send`` handler, botocore's endpoint takes it for the attempt's
+outcome, exactly as a socket read timeout, and its retry loop replays the call if the client's retry budget allows
+(https://docs.aws.amazon.com/boto3/latest/guide/retries.html lists ReadTimeoutError among the retried errors).
+The dispatcher is also registered with ``local_aws.faults``, so a ``FaultPlan``'s lost answer or crash after a
+DMS call applies the call here first.
 """
 
 from __future__ import annotations
 
-import io
 import json
 import threading
-from collections.abc import Iterator
 from datetime import datetime
 from email.utils import format_datetime
 from typing import Any
@@ -18,24 +23,17 @@ from typing import Any
 import boto3
 import botocore.handlers
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse, HTTPHeaders
+from botocore.exceptions import ReadTimeoutError
 
-from local_aws.dms_simulation import SimulatedDms, SimulatedDmsError
+from local_aws.dms_simulation import SimulatedAnswerLost, SimulatedDms, SimulatedDmsError
+from local_aws.faults import RawResponseBody, claim_answer, register_local_responder
 
 _EVENT_PREFIX = "before-send.database-migration-service."
 _TARGET_PREFIX = "AmazonDMSv20160101."
 _UNIQUE_ID = "local-aws-simulated-dms"
-_ANSWERED = "_local_aws_simulated_dms_answered"
 _active: list[SimulatedDms] = []
 _install_lock = threading.Lock()
 _installed = False
-
-
-class _RawBody(io.BytesIO):
-    """The file-like body botocore reads a response from."""
-
-    def stream(self, amt: int = 65536, decode_content: bool | None = None) -> Iterator[bytes]:
-        while chunk := self.read(amt):
-            yield chunk
 
 
 def _to_wire(value: Any) -> Any:
@@ -58,6 +56,8 @@ def _answer(simulation: SimulatedDms, request: AWSPreparedRequest) -> AWSRespons
     except SimulatedDmsError as fault:
         payload = {"__type": fault.code, "message": fault.message}
         status = fault.status
+    except SimulatedAnswerLost:
+        raise ReadTimeoutError(endpoint_url=request.url) from None
     headers = HTTPHeaders()
     for name, value in {
         "Content-Type": "application/x-amz-json-1.1",
@@ -66,18 +66,21 @@ def _answer(simulation: SimulatedDms, request: AWSPreparedRequest) -> AWSRespons
         "x-amzn-RequestId": f"simulated-{simulation.calls.total()}",
     }.items():
         headers[name] = value
-    return AWSResponse(request.url, status, headers, _RawBody(json.dumps(_to_wire(payload)).encode()))
+    return AWSResponse(request.url, status, headers, RawResponseBody(json.dumps(_to_wire(payload)).encode()))
 
 
 def _dispatch(request: AWSPreparedRequest, event_name: str = "", **_kwargs: Any) -> AWSResponse | None:
     if not _active or not event_name.startswith(_EVENT_PREFIX):
         return None
     # A session may carry this dispatcher twice (built in, and registered on boto3's default session below), and
-    # botocore calls every before-send handler: the second call must not answer, and count, the request again.
-    if getattr(request, _ANSWERED, False):
+    # botocore calls every before-send handler: the second call must not answer, and count, the request again;
+    # nor may a request a fault plan already answered reach the simulation.
+    if not claim_answer(request):
         return None
-    setattr(request, _ANSWERED, True)
     return _answer(_active[-1], request)
+
+
+register_local_responder(_dispatch)
 
 
 def _install() -> None:

@@ -2,8 +2,9 @@
 
 The testing runner (1.4.0) keeps its clock, its executor and its callback timers private. This module is the single
 place that reaches in (``runner_virtual_clock``, ``advance_virtual_clock``, ``invocation_in_flight``,
-``fire_callback_timeout``, ``execution_history_event_count``); ``tests/test_runner_contract.py`` and
-``tests/test_runner_timeline_contract.py`` fail loudly if an upgrade moves any of it.
+``fire_callback_timeout``, ``execution_history_event_count``, ``retry_failed_invocations_after``);
+``tests/test_runner_contract.py``, ``tests/test_runner_timeline_contract.py`` and ``tests/test_fault_injection.py``
+fail loudly if an upgrade moves any of it.
 """
 
 from __future__ import annotations
@@ -95,6 +96,19 @@ def fire_callback_timeout(runner: DurableFunctionTestRunner, execution_arn: str,
     on_timeout(execution_arn, callback_id)
 
 
+def retry_failed_invocations_after(runner: DurableFunctionTestRunner, seconds: float) -> None:
+    """Re-invoke a failed invocation (an exception from the invoker, e.g. ``faults.LambdaInvocationCrashed``) after
+    ``seconds`` of real time instead of the executor's ``RETRY_BACKOFF_SECONDS`` (5 s; time skipping does not cover
+    it). The retry budget, ``MAX_CONSECUTIVE_FAILED_ATTEMPTS``, is unchanged."""
+    executor = _private(runner, "_executor", "the executor")
+    if not isinstance(getattr(type(executor), "RETRY_BACKOFF_SECONDS", None), int | float):
+        raise RunnerContractError("Executor has no RETRY_BACKOFF_SECONDS: the pinned testing SDK changed")
+    if seconds < 0:
+        raise ValueError(f"a retry backoff cannot be negative, got {seconds}")
+    # An instance attribute shadows the class's for this runner only; _retry_invocation reads it per retry.
+    executor.RETRY_BACKOFF_SECONDS = seconds
+
+
 def execution_history_event_count(runner: DurableFunctionTestRunner, execution_arn: str) -> int:
     """Every event of the execution's history; the runner's own ``get_execution_history`` returns only page one."""
     executor = _private(runner, "_executor", "the executor")
@@ -168,6 +182,9 @@ class LocalDurableRunner:
 
     def fire_callback_timeout(self, execution_arn: str, callback_id: str) -> None:
         fire_callback_timeout(self.runner, execution_arn, callback_id)
+
+    def retry_failed_invocations_after(self, seconds: float) -> None:
+        retry_failed_invocations_after(self.runner, seconds)
 
     def measure(self, execution_arn: str) -> ExecutionMeasurements:
         execution = self.store.load(execution_arn)

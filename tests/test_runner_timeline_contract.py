@@ -72,7 +72,7 @@ def test_an_event_is_delivered_at_the_simulated_moment_the_task_stops_after_an_e
     with local_durable_runner(_waits_for_a_callback_with_a_safety_net) as local:
         dms = SimulatedDms(clock=local.clock)
         task_arn = dms.add_task("eight-hours", TaskPlan(duration=timedelta(hours=8)))
-        start = {"ReplicationTaskArn": task_arn, "StartReplicationTaskType": "reload-target"}
+        start = {"ReplicationTaskArn": task_arn, "StartReplicationTaskType": "start-replication"}
         dms.handle("StartReplicationTask", start)
         arn = local.start({}, execution_timeout=3600)
         received: list[dict[str, Any]] = []

@@ -143,7 +143,9 @@ def test_invalid_input_fails_the_execution_before_any_dms_call(variant: Variant,
 
 @pytest.mark.parametrize("start_type", ["resume-processing", "reload-target"])
 def test_the_requested_start_type_reaches_dms(variant: Variant, start_type: str) -> None:
-    arn = variant.dms.add_task("orders-full-load", TaskPlan(duration=timedelta(minutes=20)))
+    # DMS takes resume-processing and reload-target only for a task that ran before.
+    run = TaskPlan(duration=timedelta(minutes=20))
+    arn = variant.dms.add_task("orders-full-load", run, previous_run=run)
 
     measured = variant.run({"ReplicationTaskArn": arn, "StartReplicationTaskType": start_type})
 
