@@ -35,7 +35,7 @@ def test_a_put_applied_whose_answer_was_lost_is_replayed_by_botocore_and_succeed
     with LostAnswers(dynamodb_client(), "PutItem") as lost:
         issued = store.issue(token_hash, TASK, EXECUTION, "job-1", timedelta(days=8))
 
-    assert (lost.lost, lost.seen) == (1, 2), "expected one applied PutItem whose answer was lost, then botocore's replay"
+    assert (lost.lost, lost.seen) == (1, 2), "expected an applied PutItem whose answer was lost, then a replay"
     assert store.find(token_hash) == issued
 
 
