@@ -23,7 +23,10 @@ app = LambdaFunctionUrlResolver(debug=False)
 def receive_callback(token: str) -> Response[Any]:
     settings = CallbackApiSettings.from_env()
     secrets = signing_secrets(
-        settings.secret_id, settings.secret_cache_seconds, settings.secret_rotation_overlap_seconds
+        settings.secret_id,
+        settings.secret_cache_seconds,
+        settings.secret_rotation_overlap_seconds,
+        settings.secret_forced_refresh_seconds,
     )
     event = app.current_event
     try:

@@ -16,10 +16,12 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from local_aws.aws_call_meter import metered_aws_calls
 from local_aws.dms_simulation import TaskPlan
 from local_aws.function_url_endpoint import function_url_event
 from local_aws.third_party_environment import ThirdPartyEnvironment
 from local_aws.third_party_service import Misbehaviour
+from migration_wait.aws_clients import reset_clients, secretsmanager_client
 from migration_wait.callback_signatures import SIGNATURE_HEADER, TIMESTAMP_HEADER, signed_headers
 from migration_wait.callback_tokens import CallbackTokenStore, hash_token
 from migration_wait.settings import DEFAULT_CALLBACK_MAX_BODY_BYTES, DEFAULT_REPLAY_WINDOW_SECONDS
@@ -121,6 +123,39 @@ def test_a_malformed_signature_header_is_401(waiting: WaitingExecution) -> None:
     status, answer = waiting.send(body, headers=headers)
 
     assert status == 401, answer
+    _nothing_completed(waiting)
+
+
+# --- a rotated secret: accepted at once; a flood of bad signatures: at most one forced read --------------------
+
+
+def test_a_warm_function_accepts_a_rotated_secret_at_once(waiting: WaitingExecution) -> None:
+    env = waiting.env
+    still_running = waiting.body(Status="running", StopReason=None, StopDate=None)
+    assert waiting.send(still_running)[0] == 202, "the function reads (and caches) the old secret"
+    new_secret = secrets.token_urlsafe(32).encode()
+    secretsmanager_client().put_secret_value(SecretId=env.secret_arn, SecretString=new_secret.decode())
+    body = waiting.body()
+
+    status, answer = waiting.send(body, {**signed_headers(new_secret, int(env.service.wall_clock()), body)})
+
+    assert (status, answer["Outcome"]) == (200, "completed"), answer
+    assert env.runner.wait(waiting.execution_arn).status == "SUCCEEDED"
+
+
+def test_a_flood_of_wrong_signatures_reads_the_secret_once_per_window(waiting: WaitingExecution) -> None:
+    env = waiting.env
+    assert waiting.send(waiting.body(Status="running", StopReason=None, StopDate=None))[0] == 202
+    body = waiting.body()
+    forged = signed_headers(b"an-impostor-secret", int(env.service.wall_clock()), body)
+
+    with metered_aws_calls() as meter:
+        reset_clients()
+        answers = [waiting.send(body, forged)[0] for _ in range(20)]
+
+    assert answers == [401] * 20
+    # One forced refresh: AWSCURRENT, and AWSPREVIOUS as the secret is younger than the rotation overlap.
+    assert meter.count("secrets-manager", "GetSecretValue") <= 2, meter.by_service("secrets-manager")
     _nothing_completed(waiting)
 
 

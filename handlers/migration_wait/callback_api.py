@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from migration_wait.callback_delivery import CallbackDelivery, DeliveryOutcome
 from migration_wait.callback_sender import CallbackSender
-from migration_wait.callback_signatures import SignatureRejectedError, SignatureVerifier
+from migration_wait.callback_signatures import SignatureMismatchError, SignatureRejectedError, SignatureVerifier
 from migration_wait.callback_tokens import CallbackToken, CallbackTokenStore, StoredAnswer, hash_token
 from migration_wait.callback_tokens import is_well_formed_token as _well_formed
 from migration_wait.correlation_store import CallbackRegistration, CorrelationStore
@@ -44,6 +44,10 @@ _MAX_JOB_ID_CHARS = 128
 
 class SigningSecrets(Protocol):
     def get(self) -> Sequence[bytes]: ...
+
+    def refresh(self) -> Sequence[bytes]:
+        """Re-read the secrets now if the rate limit allows; the newest secrets either way."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -123,15 +127,30 @@ class SignedCallbackReceiver:
         limit = self.settings.max_body_bytes
         if len(body) > limit:
             return _answer(413, "rejected-too-large", f"the body is {len(body)} bytes; at most {limit} are accepted")
-        verifier = SignatureVerifier(self.secrets.get(), self.settings.replay_window_seconds)
         try:
-            verifier.verify(headers, body, self.clock())
+            self._verify(headers, body)
         except SignatureRejectedError as err:
             return _answer(401, "rejected-signature", f"signature rejected: {err}")
         try:
             return parse_job_callback(body)
         except InvalidInputError as err:
             return _answer(400, "rejected-malformed", str(err))
+
+    def _verify(self, headers: Mapping[str, str], body: bytes) -> None:
+        """Verify against the cached secrets, and once more against fresh ones if the signature did not match.
+
+        After a rotation a warm instance holds the old secret for up to SECRET_CACHE_SECONDS; re-reading it on a
+        mismatch (rate-limited in the secret source) accepts the new key at once instead of answering 401s.
+        """
+        now = self.clock()
+        cached = self.secrets.get()
+        try:
+            SignatureVerifier(cached, self.settings.replay_window_seconds).verify(headers, body, now)
+        except SignatureMismatchError:
+            fresh = self.secrets.refresh()
+            if tuple(fresh) == tuple(cached):
+                raise
+            SignatureVerifier(fresh, self.settings.replay_window_seconds).verify(headers, body, now)
 
     def _answer_for(self, token_hash: str, issued: CallbackToken, callback: JobCallback) -> CallbackAnswer:
         if issued.answer is not None:
