@@ -383,3 +383,83 @@ def test_bad_requests_never_get_a_500_or_a_stack_trace(
     assert 400 <= answer["statusCode"] < 500, answer
     assert "Traceback" not in str(answer.get("body"))
     _nothing_completed(waiting)
+
+
+# --- invoked with something that is not a function URL request: a 400 naming the problem, never a raise ---------
+
+_URL_EVENT = function_url_event("POST", "/callbacks/abc", {"content-type": "application/json"}, b"{}")
+_API_GATEWAY_REST_EVENT = {
+    "resource": "/callbacks/{token}",
+    "path": "/callbacks/abc",
+    "httpMethod": "POST",
+    "headers": {"Content-Type": "application/json"},
+    "multiValueHeaders": {"Content-Type": ["application/json"]},
+    "pathParameters": {"token": "abc"},
+    "requestContext": {"resourcePath": "/callbacks/{token}", "httpMethod": "POST", "stage": "prod"},
+    "body": "{}",
+    "isBase64Encoded": False,
+}
+
+
+def _with_http(**changes: object) -> dict[str, object]:
+    context = _URL_EVENT["requestContext"]
+    return {**_URL_EVENT, "requestContext": {**context, "http": {**context["http"], **changes}}}
+
+
+@pytest.mark.parametrize(
+    ("event", "named"),
+    [
+        ({}, "requestContext.http is missing"),
+        ([], "an array"),
+        ("POST /callbacks/abc", "a string"),
+        (None, "null"),
+        (42, "a number"),
+        ({"key1": "value1", "key2": "value2", "key3": "value3"}, "top-level keys: key1, key2, key3"),
+        (_API_GATEWAY_REST_EVENT, "API Gateway REST API"),
+        ({**_URL_EVENT, "requestContext": {"http": "POST"}}, "requestContext.http is missing"),
+        (_with_http(method=5), "requestContext.http.method is a number"),
+        ({k: v for k, v in _URL_EVENT.items() if k != "rawPath"}, "rawPath is missing"),
+        ({**_URL_EVENT, "headers": {"content-type": ["application/json"]}}, "headers is an object"),
+        ({**_URL_EVENT, "body": {"JobId": "job"}}, "body is an object"),
+        ({**_URL_EVENT, "isBase64Encoded": "yes"}, "isBase64Encoded is a string"),
+        ({**_URL_EVENT, "queryStringParameters": ["a"]}, "queryStringParameters is an array"),
+        ({**_URL_EVENT, "cookies": "a=b"}, "cookies is a string"),
+    ],
+    ids=[
+        "empty-object",
+        "list",
+        "string",
+        "none",
+        "number",
+        "console-test-event",
+        "api-gateway-rest-v1",
+        "http-not-an-object",
+        "method-number",
+        "no-rawpath",
+        "header-list",
+        "body-object",
+        "base64-flag-string",
+        "query-list",
+        "cookies-string",
+    ],
+)
+def test_an_event_that_is_not_a_function_url_request_is_400_naming_the_problem(
+    waiting: WaitingExecution, event: object, named: str
+) -> None:
+    answer = waiting.env.api.handler(event, waiting.env.api.context_factory())
+
+    assert answer["statusCode"] == 400, answer
+    assert answer["headers"] == {"Content-Type": "application/json"}
+    body = json.loads(answer["body"])
+    assert body["Outcome"] == "rejected-not-a-function-url-request"
+    assert named in body["Message"], body
+    _no_trace(body)
+    _nothing_completed(waiting)
+
+
+def test_a_function_url_request_with_only_the_fields_lambda_always_sends_is_routed(waiting: WaitingExecution) -> None:
+    minimal = {k: v for k, v in _URL_EVENT.items() if k not in ("headers", "body", "isBase64Encoded")}
+
+    answer = waiting.env.api.handler(minimal, waiting.env.api.context_factory())
+
+    assert answer["statusCode"] == 401, "an unsigned request must reach the signature check"

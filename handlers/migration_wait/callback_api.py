@@ -21,7 +21,7 @@ shared rule and asks the third party itself when it says "still running".
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
@@ -179,6 +179,59 @@ class SignedCallbackReceiver:
             message = "the execution is between two safety-net rounds; it reads the job's status itself"
             return _answer(202, "left-to-safety-net", message, JobId=issued.job_id)
         return _answer(404, "no-waiting-execution", "no execution waits on this callback URL any more")
+
+
+def function_url_request_problem(event: object) -> str | None:
+    """Why ``event`` is not a Lambda function URL request (payload format 2.0) this function can route, or None.
+
+    CallbackApiFunction is invoked by its function URL; anything else (the console's test event, an API Gateway
+    REST API event, a direct invoke with ``{}`` or a list) gets a 400 naming the problem instead of a KeyError.
+    """
+    if not isinstance(event, dict):
+        return f"the event is {_json_kind(event)}, not a function URL request (a JSON object)"
+    if "httpMethod" in event:
+        return "the event is an API Gateway REST API (payload 1.0) request; this function serves its function URL only"
+    request_context = event.get("requestContext")
+    http = request_context.get("http") if isinstance(request_context, dict) else None
+    if not isinstance(http, dict):
+        keys = ", ".join(sorted(str(key) for key in event)[:5]) or "none"
+        return f"the event is not a function URL request: requestContext.http is missing (top-level keys: {keys})"
+    fields: list[tuple[str, object, Callable[[object], bool]]] = [
+        ("requestContext.http.method", http.get("method"), lambda v: isinstance(v, str) and bool(v)),
+        ("rawPath", event.get("rawPath"), lambda v: isinstance(v, str)),
+        ("headers", event.get("headers"), lambda v: v is None or _strings_by_name(v)),
+        ("queryStringParameters", event.get("queryStringParameters"), lambda v: v is None or _strings_by_name(v)),
+        ("cookies", event.get("cookies"), lambda v: v is None or (isinstance(v, list) and _all_strings(v))),
+        ("body", event.get("body"), lambda v: v is None or isinstance(v, str)),
+        ("isBase64Encoded", event.get("isBase64Encoded"), lambda v: v is None or isinstance(v, bool)),
+    ]
+    for name, value, usable in fields:
+        if not usable(value):
+            kind = "missing or null" if value is None else _json_kind(value)
+            return f"the event is not a usable function URL request: {name} is {kind}"
+    return None
+
+
+def _strings_by_name(value: object) -> bool:
+    return isinstance(value, dict) and _all_strings(value.keys()) and _all_strings(value.values())
+
+
+def _all_strings(values: Iterable[object]) -> bool:
+    return all(isinstance(value, str) for value in values)
+
+
+_JSON_KINDS: dict[type, str] = {
+    dict: "an object",
+    list: "an array",
+    str: "a string",
+    bool: "a boolean",
+    int: "a number",
+    float: "a number",
+}
+
+
+def _json_kind(value: object) -> str:
+    return "null" if value is None else _JSON_KINDS.get(type(value), type(value).__name__)
 
 
 def build_receiver(settings: CallbackApiSettings, secrets: SigningSecrets, logger: Logger) -> SignedCallbackReceiver:
