@@ -22,9 +22,16 @@ from local_aws.function_url_endpoint import function_url_event
 from local_aws.third_party_environment import ThirdPartyEnvironment
 from local_aws.third_party_service import Misbehaviour
 from migration_wait.aws_clients import reset_clients, secretsmanager_client
+from migration_wait.callback_api import CallbackAnswer, SignedCallbackReceiver, build_receiver
+from migration_wait.callback_sender import CallbackSender
 from migration_wait.callback_signatures import SIGNATURE_HEADER, TIMESTAMP_HEADER, signed_headers
 from migration_wait.callback_tokens import CallbackTokenStore, hash_token
-from migration_wait.settings import DEFAULT_CALLBACK_MAX_BODY_BYTES, DEFAULT_REPLAY_WINDOW_SECONDS
+from migration_wait.observability import get_logger
+from migration_wait.settings import (
+    DEFAULT_CALLBACK_MAX_BODY_BYTES,
+    DEFAULT_REPLAY_WINDOW_SECONDS,
+    CallbackApiSettings,
+)
 from tests.third_party_support import ThirdPartyEnvironmentFactory, WaitingExecution, start_waiting
 from tests.third_party_support import third_party_environments as _environments
 
@@ -463,3 +470,85 @@ def test_a_function_url_request_with_only_the_fields_lambda_always_sends_is_rout
     answer = waiting.env.api.handler(minimal, waiting.env.api.context_factory())
 
     assert answer["statusCode"] == 401, "an unsigned request must reach the signature check"
+
+
+# --- the Lambda dies mid-request: the token stays usable, the execution is completed once -----------------------
+
+
+class LambdaDied(BaseException):
+    """The invocation ends here (timeout, out of memory): no except clause for Exception sees it."""
+
+
+class DyingSender(CallbackSender):
+    """Dies on its first send, before (``sent=False``) or after (``sent=True``) Lambda applied the completion."""
+
+    def __init__(self, sent: bool) -> None:
+        super().__init__()
+        self.sent = sent
+        self.died = False
+
+    def succeed(self, callback_id: str, result: str, execution_arn: str | None = None) -> None:
+        if not self.died:
+            self.died = True
+            if self.sent:
+                super().succeed(callback_id, result, execution_arn)
+            raise LambdaDied
+        super().succeed(callback_id, result, execution_arn)
+
+
+class SharedSecret:
+    def __init__(self, secret: bytes) -> None:
+        self.secret = secret
+
+    def get(self) -> tuple[bytes, ...]:
+        return (self.secret,)
+
+    def refresh(self) -> tuple[bytes, ...]:
+        return (self.secret,)
+
+
+def _receiver(waiting: WaitingExecution, sender: CallbackSender) -> SignedCallbackReceiver:
+    secret = SharedSecret(waiting.env.service.secret)
+    return build_receiver(CallbackApiSettings.from_env(), secret, get_logger(), sender=sender)
+
+
+def test_a_crash_between_the_token_lookup_and_the_send_leaves_the_url_usable_and_the_retry_completes_once(
+    waiting: WaitingExecution,
+) -> None:
+    env = waiting.env
+    token = waiting.path.rsplit("/", 1)[1]
+    body = waiting.body()
+    receiver = _receiver(waiting, DyingSender(sent=False))
+
+    with pytest.raises(LambdaDied):
+        receiver.receive(token, env.signed(body), body)
+    issued = env.tokens.find(hash_token(token))
+    retried = receiver.receive(token, env.signed(body), body)
+
+    assert issued is not None
+    assert issued.answer is None, "an answer was recorded although nothing was sent"
+    assert (retried.status, retried.body["Outcome"]) == (200, "completed"), retried
+    assert env.runner.wait(waiting.execution_arn).status == "SUCCEEDED"
+    assert env.lambda_endpoint.accepted == {"succeed": 1}
+
+
+def test_a_crash_after_the_send_completes_the_execution_once_and_the_retry_gets_a_recorded_answer(
+    waiting: WaitingExecution,
+) -> None:
+    env = waiting.env
+    token = waiting.path.rsplit("/", 1)[1]
+    body = waiting.body()
+    receiver = _receiver(waiting, DyingSender(sent=True))
+
+    with pytest.raises(LambdaDied):
+        receiver.receive(token, env.signed(body), body)
+    env.runner.wait(waiting.execution_arn)
+    retried = receiver.receive(token, env.signed(body), body)
+    again = receiver.receive(token, env.signed(body), body)
+
+    assert env.runner.measure(waiting.execution_arn).status == "SUCCEEDED"
+    assert env.lambda_endpoint.accepted == {"succeed": 1}, "the execution was completed more than once"
+    # The retry's answer is recorded and stands; it is 404 no-waiting-execution today, although this very request
+    # completed the execution: the retry's send is refused as closed, and nothing remembers the earlier attempt.
+    assert retried.recorded
+    assert again == CallbackAnswer(retried.status, retried.body, recorded=True), "the recorded answer must stand"

@@ -234,11 +234,16 @@ def _json_kind(value: object) -> str:
     return "null" if value is None else _JSON_KINDS.get(type(value), type(value).__name__)
 
 
-def build_receiver(settings: CallbackApiSettings, secrets: SigningSecrets, logger: Logger) -> SignedCallbackReceiver:
+def build_receiver(
+    settings: CallbackApiSettings, secrets: SigningSecrets, logger: Logger, sender: CallbackSender | None = None
+) -> SignedCallbackReceiver:
     """The receiver with its AWS adapters (clients are created lazily by the shared factories)."""
     store = CorrelationStore(settings.table_name)
     delivery = CallbackDelivery(
-        store=store, sender=CallbackSender(), grace_seconds=settings.reregistration_grace_seconds, logger=logger
+        store=store,
+        sender=sender if sender is not None else CallbackSender(),
+        grace_seconds=settings.reregistration_grace_seconds,
+        logger=logger,
     )
     return SignedCallbackReceiver(
         settings=settings,
