@@ -2,8 +2,10 @@
 
 The checks, in order, each with its answer (bad input is always a 4xx naming the problem, never a 500):
 
+0. the event is not a function URL request (a direct invoke, the console's test event, API Gateway REST): 400;
 1. the body is larger than ``CALLBACK_MAX_BODY_BYTES``: 413;
-2. the signature is missing, wrong, or its timestamp is outside the replay window: 401;
+2. the signature is missing, wrong, or its timestamp is outside the replay window: 401 (a signature that matches
+   no cached secret first makes the secret be read again, at most once per ``SECRET_FORCED_REFRESH_SECONDS``);
 3. the body is not a JSON job status document: 400, naming the field;
 4. the token is malformed, unknown or expired: 404;
 5. the token was used before: the answer it got then, word for word (nothing is sent again);
