@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 from typing import Any
 
 from aws_lambda_powertools.event_handler import LambdaFunctionUrlResolver, Response, content_types
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from migration_wait.callback_api import CallbackAnswer, build_receiver
+from migration_wait.callback_api import CallbackAnswer, build_receiver, function_url_request_problem
 from migration_wait.callback_secrets import signing_secrets
 from migration_wait.errors import RetryableError
 from migration_wait.observability import get_logger
@@ -23,7 +24,10 @@ app = LambdaFunctionUrlResolver(debug=False)
 def receive_callback(token: str) -> Response[Any]:
     settings = CallbackApiSettings.from_env()
     secrets = signing_secrets(
-        settings.secret_id, settings.secret_cache_seconds, settings.secret_rotation_overlap_seconds
+        settings.secret_id,
+        settings.secret_cache_seconds,
+        settings.secret_rotation_overlap_seconds,
+        settings.secret_forced_refresh_seconds,
     )
     event = app.current_event
     try:
@@ -63,6 +67,21 @@ def _json(answer: CallbackAnswer, headers: dict[str, str] | None = None) -> Resp
     return Response(answer.status, content_types.APPLICATION_JSON, answer.body, headers=headers)
 
 
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def not_a_function_url_request(problem: str) -> dict[str, Any]:
+    """A function URL response built by hand: the resolver cannot build one for an event it cannot read."""
+    body = {"Outcome": "rejected-not-a-function-url-request", "Message": problem}
+    return {
+        "statusCode": 400,
+        "headers": {"Content-Type": content_types.APPLICATION_JSON},
+        "body": json.dumps(body, separators=(",", ":")),
+        "isBase64Encoded": False,
+    }
+
+
+def handler(event: Any, context: LambdaContext) -> dict[str, Any]:
     get_logger().append_keys(function_request_id=context.aws_request_id)
+    problem = function_url_request_problem(event)
+    if problem is not None:
+        get_logger().warning("Invoked with something that is not a function URL request", extra={"error": problem})
+        return not_a_function_url_request(problem)
     return app.resolve(event, context)

@@ -16,13 +16,22 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from local_aws.aws_call_meter import metered_aws_calls
 from local_aws.dms_simulation import TaskPlan
 from local_aws.function_url_endpoint import function_url_event
 from local_aws.third_party_environment import ThirdPartyEnvironment
 from local_aws.third_party_service import Misbehaviour
+from migration_wait.aws_clients import reset_clients, secretsmanager_client
+from migration_wait.callback_api import CallbackAnswer, SignedCallbackReceiver, build_receiver
+from migration_wait.callback_sender import CallbackSender
 from migration_wait.callback_signatures import SIGNATURE_HEADER, TIMESTAMP_HEADER, signed_headers
 from migration_wait.callback_tokens import CallbackTokenStore, hash_token
-from migration_wait.settings import DEFAULT_CALLBACK_MAX_BODY_BYTES, DEFAULT_REPLAY_WINDOW_SECONDS
+from migration_wait.observability import get_logger
+from migration_wait.settings import (
+    DEFAULT_CALLBACK_MAX_BODY_BYTES,
+    DEFAULT_REPLAY_WINDOW_SECONDS,
+    CallbackApiSettings,
+)
 from tests.third_party_support import ThirdPartyEnvironmentFactory, WaitingExecution, start_waiting
 from tests.third_party_support import third_party_environments as _environments
 
@@ -121,6 +130,39 @@ def test_a_malformed_signature_header_is_401(waiting: WaitingExecution) -> None:
     status, answer = waiting.send(body, headers=headers)
 
     assert status == 401, answer
+    _nothing_completed(waiting)
+
+
+# --- a rotated secret: accepted at once; a flood of bad signatures: at most one forced read --------------------
+
+
+def test_a_warm_function_accepts_a_rotated_secret_at_once(waiting: WaitingExecution) -> None:
+    env = waiting.env
+    still_running = waiting.body(Status="running", StopReason=None, StopDate=None)
+    assert waiting.send(still_running)[0] == 202, "the function reads (and caches) the old secret"
+    new_secret = secrets.token_urlsafe(32).encode()
+    secretsmanager_client().put_secret_value(SecretId=env.secret_arn, SecretString=new_secret.decode())
+    body = waiting.body()
+
+    status, answer = waiting.send(body, {**signed_headers(new_secret, int(env.service.wall_clock()), body)})
+
+    assert (status, answer["Outcome"]) == (200, "completed"), answer
+    assert env.runner.wait(waiting.execution_arn).status == "SUCCEEDED"
+
+
+def test_a_flood_of_wrong_signatures_reads_the_secret_once_per_window(waiting: WaitingExecution) -> None:
+    env = waiting.env
+    assert waiting.send(waiting.body(Status="running", StopReason=None, StopDate=None))[0] == 202
+    body = waiting.body()
+    forged = signed_headers(b"an-impostor-secret", int(env.service.wall_clock()), body)
+
+    with metered_aws_calls() as meter:
+        reset_clients()
+        answers = [waiting.send(body, forged)[0] for _ in range(20)]
+
+    assert answers == [401] * 20
+    # One forced refresh: AWSCURRENT, and AWSPREVIOUS as the secret is younger than the rotation overlap.
+    assert meter.count("secrets-manager", "GetSecretValue") <= 2, meter.by_service("secrets-manager")
     _nothing_completed(waiting)
 
 
@@ -348,3 +390,165 @@ def test_bad_requests_never_get_a_500_or_a_stack_trace(
     assert 400 <= answer["statusCode"] < 500, answer
     assert "Traceback" not in str(answer.get("body"))
     _nothing_completed(waiting)
+
+
+# --- invoked with something that is not a function URL request: a 400 naming the problem, never a raise ---------
+
+_URL_EVENT = function_url_event("POST", "/callbacks/abc", {"content-type": "application/json"}, b"{}")
+_API_GATEWAY_REST_EVENT = {
+    "resource": "/callbacks/{token}",
+    "path": "/callbacks/abc",
+    "httpMethod": "POST",
+    "headers": {"Content-Type": "application/json"},
+    "multiValueHeaders": {"Content-Type": ["application/json"]},
+    "pathParameters": {"token": "abc"},
+    "requestContext": {"resourcePath": "/callbacks/{token}", "httpMethod": "POST", "stage": "prod"},
+    "body": "{}",
+    "isBase64Encoded": False,
+}
+
+
+def _with_http(**changes: object) -> dict[str, object]:
+    context = _URL_EVENT["requestContext"]
+    return {**_URL_EVENT, "requestContext": {**context, "http": {**context["http"], **changes}}}
+
+
+@pytest.mark.parametrize(
+    ("event", "named"),
+    [
+        ({}, "requestContext.http is missing"),
+        ([], "an array"),
+        ("POST /callbacks/abc", "a string"),
+        (None, "null"),
+        (42, "a number"),
+        ({"key1": "value1", "key2": "value2", "key3": "value3"}, "top-level keys: key1, key2, key3"),
+        (_API_GATEWAY_REST_EVENT, "API Gateway REST API"),
+        ({**_URL_EVENT, "requestContext": {"http": "POST"}}, "requestContext.http is missing"),
+        (_with_http(method=5), "requestContext.http.method is a number"),
+        ({k: v for k, v in _URL_EVENT.items() if k != "rawPath"}, "rawPath is missing"),
+        ({**_URL_EVENT, "headers": {"content-type": ["application/json"]}}, "headers is an object"),
+        ({**_URL_EVENT, "body": {"JobId": "job"}}, "body is an object"),
+        ({**_URL_EVENT, "isBase64Encoded": "yes"}, "isBase64Encoded is a string"),
+        ({**_URL_EVENT, "queryStringParameters": ["a"]}, "queryStringParameters is an array"),
+        ({**_URL_EVENT, "cookies": "a=b"}, "cookies is a string"),
+    ],
+    ids=[
+        "empty-object",
+        "list",
+        "string",
+        "none",
+        "number",
+        "console-test-event",
+        "api-gateway-rest-v1",
+        "http-not-an-object",
+        "method-number",
+        "no-rawpath",
+        "header-list",
+        "body-object",
+        "base64-flag-string",
+        "query-list",
+        "cookies-string",
+    ],
+)
+def test_an_event_that_is_not_a_function_url_request_is_400_naming_the_problem(
+    waiting: WaitingExecution, event: object, named: str
+) -> None:
+    answer = waiting.env.api.handler(event, waiting.env.api.context_factory())
+
+    assert answer["statusCode"] == 400, answer
+    assert answer["headers"] == {"Content-Type": "application/json"}
+    body = json.loads(answer["body"])
+    assert body["Outcome"] == "rejected-not-a-function-url-request"
+    assert named in body["Message"], body
+    _no_trace(body)
+    _nothing_completed(waiting)
+
+
+def test_a_function_url_request_with_only_the_fields_lambda_always_sends_is_routed(waiting: WaitingExecution) -> None:
+    minimal = {k: v for k, v in _URL_EVENT.items() if k not in ("headers", "body", "isBase64Encoded")}
+
+    answer = waiting.env.api.handler(minimal, waiting.env.api.context_factory())
+
+    assert answer["statusCode"] == 401, "an unsigned request must reach the signature check"
+
+
+# --- the Lambda dies mid-request: the token stays usable, the execution is completed once -----------------------
+
+
+class LambdaDied(BaseException):
+    """The invocation ends here (timeout, out of memory): no except clause for Exception sees it."""
+
+
+class DyingSender(CallbackSender):
+    """Dies on its first send, before (``sent=False``) or after (``sent=True``) Lambda applied the completion."""
+
+    def __init__(self, sent: bool) -> None:
+        super().__init__()
+        self.sent = sent
+        self.died = False
+
+    def succeed(self, callback_id: str, result: str, execution_arn: str | None = None) -> None:
+        if not self.died:
+            self.died = True
+            if self.sent:
+                super().succeed(callback_id, result, execution_arn)
+            raise LambdaDied
+        super().succeed(callback_id, result, execution_arn)
+
+
+class SharedSecret:
+    def __init__(self, secret: bytes) -> None:
+        self.secret = secret
+
+    def get(self) -> tuple[bytes, ...]:
+        return (self.secret,)
+
+    def refresh(self) -> tuple[bytes, ...]:
+        return (self.secret,)
+
+
+def _receiver(waiting: WaitingExecution, sender: CallbackSender) -> SignedCallbackReceiver:
+    secret = SharedSecret(waiting.env.service.secret)
+    return build_receiver(CallbackApiSettings.from_env(), secret, get_logger(), sender=sender)
+
+
+def test_a_crash_between_the_token_lookup_and_the_send_leaves_the_url_usable_and_the_retry_completes_once(
+    waiting: WaitingExecution,
+) -> None:
+    env = waiting.env
+    token = waiting.path.rsplit("/", 1)[1]
+    body = waiting.body()
+    receiver = _receiver(waiting, DyingSender(sent=False))
+
+    with pytest.raises(LambdaDied):
+        receiver.receive(token, env.signed(body), body)
+    issued = env.tokens.find(hash_token(token))
+    retried = receiver.receive(token, env.signed(body), body)
+
+    assert issued is not None
+    assert issued.answer is None, "an answer was recorded although nothing was sent"
+    assert (retried.status, retried.body["Outcome"]) == (200, "completed"), retried
+    assert env.runner.wait(waiting.execution_arn).status == "SUCCEEDED"
+    assert env.lambda_endpoint.accepted == {"succeed": 1}
+
+
+def test_a_crash_after_the_send_completes_the_execution_once_and_the_retry_gets_a_recorded_answer(
+    waiting: WaitingExecution,
+) -> None:
+    env = waiting.env
+    token = waiting.path.rsplit("/", 1)[1]
+    body = waiting.body()
+    receiver = _receiver(waiting, DyingSender(sent=True))
+
+    with pytest.raises(LambdaDied):
+        receiver.receive(token, env.signed(body), body)
+    env.runner.wait(waiting.execution_arn)
+    retried = receiver.receive(token, env.signed(body), body)
+    again = receiver.receive(token, env.signed(body), body)
+
+    assert env.runner.measure(waiting.execution_arn).status == "SUCCEEDED"
+    assert env.lambda_endpoint.accepted == {"succeed": 1}, "the execution was completed more than once"
+    # The retry's answer is recorded and stands; it is 404 no-waiting-execution today, although this very request
+    # completed the execution: the retry's send is refused as closed, and nothing remembers the earlier attempt.
+    assert retried.recorded
+    assert again == CallbackAnswer(retried.status, retried.body, recorded=True), "the recorded answer must stand"

@@ -101,3 +101,39 @@ def test_an_empty_secret_is_refused(meter: AwsCallMeter) -> None:
 
     with pytest.raises(SigningSecretError, match="no SecretString"):
         _source(FakeMonotonic()).get()
+
+
+def test_a_forced_refresh_sees_a_rotation_at_once_while_the_cache_is_still_warm(meter: AwsCallMeter) -> None:
+    client = secretsmanager_client()
+    client.create_secret(Name=NAME, SecretString="old-secret")
+    clock = FakeMonotonic()
+    source = _source(clock)
+    assert source.get() == (b"old-secret",)
+
+    client.put_secret_value(SecretId=NAME, SecretString="new-secret")
+    clock.now += 1
+
+    assert source.refresh() == (b"new-secret", b"old-secret"), "a forced refresh must not wait for the cache"
+    assert source.get() == (b"new-secret", b"old-secret"), "the refreshed secrets are what the cache holds now"
+
+
+def test_forced_refreshes_are_rate_limited_to_one_per_window(meter: AwsCallMeter) -> None:
+    client = secretsmanager_client()
+    client.create_secret(Name=NAME, SecretString="the-secret")
+    clock = FakeMonotonic()
+    source = _source(clock, forced_refresh_seconds=30)
+    source.get()
+    reads_per_refresh = meter.count("secrets-manager", "GetSecretValue")
+
+    first = [source.refresh() for _ in range(50)]
+    after_one_window = meter.count("secrets-manager", "GetSecretValue")
+    clock.now += 29.9
+    source.refresh()
+    still_in_window = meter.count("secrets-manager", "GetSecretValue")
+    clock.now += 0.1
+    source.refresh()
+
+    assert first == [(b"the-secret",)] * 50
+    assert after_one_window == 2 * reads_per_refresh, "50 forced refreshes in one window read the secret once"
+    assert still_in_window == after_one_window
+    assert meter.count("secrets-manager", "GetSecretValue") == 3 * reads_per_refresh, "a new window allows one more"

@@ -9,6 +9,7 @@ import pytest
 from migration_wait.callback_signatures import (
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
+    SignatureMismatchError,
     SignatureRejectedError,
     SignatureVerifier,
     sign,
@@ -97,3 +98,15 @@ def test_every_accepted_secret_is_compared_in_constant_time_without_stopping_ear
     SignatureVerifier([SECRET, b"second-secret", b"third-secret"]).verify(_headers(), BODY, NOW)
 
     assert len(compared) == 3, "the first secret matched, yet every accepted secret must be compared"
+
+
+def test_only_a_signature_made_with_another_secret_is_a_mismatch_worth_re_reading_the_secret() -> None:
+    verifier = SignatureVerifier([SECRET])
+    stale = NOW - timedelta(hours=1)
+
+    with pytest.raises(SignatureMismatchError):
+        verifier.verify(_headers(secret=b"a-rotated-secret"), BODY, NOW)
+    for headers in ({}, _headers(at=stale)):
+        with pytest.raises(SignatureRejectedError) as rejected:
+            verifier.verify(headers, BODY, NOW)
+        assert not isinstance(rejected.value, SignatureMismatchError), "missing or stale: no secret would help"

@@ -70,8 +70,12 @@ PERMISSIONS: dict[str, Permissions] = {
             "dms:DescribeReplicationTasks": "migration_wait.dms_gateway:DmsGateway.describe_task",
             "lambda:SendDurableExecutionCallbackSuccess": "migration_wait.callback_sender:CallbackSender.succeed",
             "lambda:SendDurableExecutionCallbackFailure": "migration_wait.callback_sender:CallbackSender.fail",
+            "lambda:GetDurableExecutionHistory": (
+                "migration_wait.durable_executions:DurableExecutions._history_newest_first"
+            ),
         },
         not_called={
+            "lambda:GetDurableExecution": "DurableExecutions.status: a completer never asks whether an execution runs",
             "dynamodb:PutItem": "CorrelationStore.register: only CallbackFunction claims a task",
             "dynamodb:DeleteItem": "CorrelationStore.release: only CallbackFunction releases its claim",
             "dms:StartReplicationTask": "DmsGateway.start_task: the completer never starts a task",
@@ -97,8 +101,12 @@ PERMISSIONS: dict[str, Permissions] = {
             "secretsmanager:GetSecretValue": "migration_wait.callback_secrets:SecretsManagerSigningSecrets._read",
             "lambda:SendDurableExecutionCallbackSuccess": "migration_wait.callback_sender:CallbackSender.succeed",
             "lambda:SendDurableExecutionCallbackFailure": "migration_wait.callback_sender:CallbackSender.fail",
+            "lambda:GetDurableExecutionHistory": (
+                "migration_wait.durable_executions:DurableExecutions._history_newest_first"
+            ),
         },
         not_called={
+            "lambda:GetDurableExecution": "DurableExecutions.status: a completer never asks whether an execution runs",
             "dynamodb:PutItem": "CorrelationStore.register, CallbackTokenStore.issue: ThirdPartyJobFunction only",
             "dynamodb:DeleteItem": "CorrelationStore.release: only ThirdPartyJobFunction releases its claim",
         },

@@ -56,11 +56,17 @@ def test_the_callback_api_defaults() -> None:
     assert (settings.secret_cache_seconds, settings.replay_window_seconds) == (300, 300)
     assert settings.max_body_bytes == 65536
     assert settings.secret_rotation_overlap_seconds == 86400
+    assert settings.secret_forced_refresh_seconds == 30
 
 
 @pytest.mark.parametrize(
     ("name", "value"),
-    [("CALLBACK_REPLAY_WINDOW_SECONDS", "5"), ("CALLBACK_MAX_BODY_BYTES", "99999999"), ("SECRET_CACHE_SECONDS", "-1")],
+    [
+        ("CALLBACK_REPLAY_WINDOW_SECONDS", "5"),
+        ("CALLBACK_MAX_BODY_BYTES", "99999999"),
+        ("SECRET_CACHE_SECONDS", "-1"),
+        ("SECRET_FORCED_REFRESH_SECONDS", "0"),
+    ],
 )
 def test_an_out_of_range_callback_api_setting_names_its_variable(name: str, value: str) -> None:
     with pytest.raises(InvalidSettingError, match=name):

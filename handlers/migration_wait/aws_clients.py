@@ -48,6 +48,13 @@ def lambda_client() -> LambdaClient:
     return boto3.client("lambda", config=_CLIENT_CONFIG)
 
 
+# Callback sends are not safe for botocore to replay: after a lost answer the replay finds the callback closed by
+# the first attempt. The sender retries them itself and remembers which attempts may have been applied.
+@cache
+def lambda_callback_client() -> LambdaClient:
+    return boto3.client("lambda", config=_DURABLE_CALL_CONFIG)
+
+
 @cache
 def secretsmanager_client() -> SecretsManagerClient:
     return boto3.client("secretsmanager", config=_CLIENT_CONFIG)
@@ -55,5 +62,12 @@ def secretsmanager_client() -> SecretsManagerClient:
 
 def reset_clients() -> None:
     """Forget cached clients, so the next call sees a changed environment (tests switch endpoints)."""
-    for factory in (dms_client, completer_dms_client, dynamodb_client, lambda_client, secretsmanager_client):
+    for factory in (
+        dms_client,
+        completer_dms_client,
+        dynamodb_client,
+        lambda_client,
+        lambda_callback_client,
+        secretsmanager_client,
+    ):
         factory.cache_clear()

@@ -2,8 +2,10 @@
 
 The checks, in order, each with its answer (bad input is always a 4xx naming the problem, never a 500):
 
+0. the event is not a function URL request (a direct invoke, the console's test event, API Gateway REST): 400;
 1. the body is larger than ``CALLBACK_MAX_BODY_BYTES``: 413;
-2. the signature is missing, wrong, or its timestamp is outside the replay window: 401;
+2. the signature is missing, wrong, or its timestamp is outside the replay window: 401 (a signature that matches
+   no cached secret first makes the secret be read again, at most once per ``SECRET_FORCED_REFRESH_SECONDS``);
 3. the body is not a JSON job status document: 400, naming the field;
 4. the token is malformed, unknown or expired: 404;
 5. the token was used before: the answer it got then, word for word (nothing is sent again);
@@ -21,14 +23,14 @@ shared rule and asks the third party itself when it says "still running".
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from migration_wait.callback_delivery import CallbackDelivery, DeliveryOutcome
 from migration_wait.callback_sender import CallbackSender
-from migration_wait.callback_signatures import SignatureRejectedError, SignatureVerifier
+from migration_wait.callback_signatures import SignatureMismatchError, SignatureRejectedError, SignatureVerifier
 from migration_wait.callback_tokens import CallbackToken, CallbackTokenStore, StoredAnswer, hash_token
 from migration_wait.callback_tokens import is_well_formed_token as _well_formed
 from migration_wait.correlation_store import CallbackRegistration, CorrelationStore
@@ -44,6 +46,10 @@ _MAX_JOB_ID_CHARS = 128
 
 class SigningSecrets(Protocol):
     def get(self) -> Sequence[bytes]: ...
+
+    def refresh(self) -> Sequence[bytes]:
+        """Re-read the secrets now if the rate limit allows; the newest secrets either way."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -123,15 +129,30 @@ class SignedCallbackReceiver:
         limit = self.settings.max_body_bytes
         if len(body) > limit:
             return _answer(413, "rejected-too-large", f"the body is {len(body)} bytes; at most {limit} are accepted")
-        verifier = SignatureVerifier(self.secrets.get(), self.settings.replay_window_seconds)
         try:
-            verifier.verify(headers, body, self.clock())
+            self._verify(headers, body)
         except SignatureRejectedError as err:
             return _answer(401, "rejected-signature", f"signature rejected: {err}")
         try:
             return parse_job_callback(body)
         except InvalidInputError as err:
             return _answer(400, "rejected-malformed", str(err))
+
+    def _verify(self, headers: Mapping[str, str], body: bytes) -> None:
+        """Verify against the cached secrets, and once more against fresh ones if the signature did not match.
+
+        After a rotation a warm instance holds the old secret for up to SECRET_CACHE_SECONDS; re-reading it on a
+        mismatch (rate-limited in the secret source) accepts the new key at once instead of answering 401s.
+        """
+        now = self.clock()
+        cached = self.secrets.get()
+        try:
+            SignatureVerifier(cached, self.settings.replay_window_seconds).verify(headers, body, now)
+        except SignatureMismatchError:
+            fresh = self.secrets.refresh()
+            if tuple(fresh) == tuple(cached):
+                raise
+            SignatureVerifier(fresh, self.settings.replay_window_seconds).verify(headers, body, now)
 
     def _answer_for(self, token_hash: str, issued: CallbackToken, callback: JobCallback) -> CallbackAnswer:
         if issued.answer is not None:
@@ -162,11 +183,69 @@ class SignedCallbackReceiver:
         return _answer(404, "no-waiting-execution", "no execution waits on this callback URL any more")
 
 
-def build_receiver(settings: CallbackApiSettings, secrets: SigningSecrets, logger: Logger) -> SignedCallbackReceiver:
+def function_url_request_problem(event: object) -> str | None:
+    """Why ``event`` is not a Lambda function URL request (payload format 2.0) this function can route, or None.
+
+    CallbackApiFunction is invoked by its function URL; anything else (the console's test event, an API Gateway
+    REST API event, a direct invoke with ``{}`` or a list) gets a 400 naming the problem instead of a KeyError.
+    """
+    if not isinstance(event, dict):
+        return f"the event is {_json_kind(event)}, not a function URL request (a JSON object)"
+    if "httpMethod" in event:
+        return "the event is an API Gateway REST API (payload 1.0) request; this function serves its function URL only"
+    request_context = event.get("requestContext")
+    http = request_context.get("http") if isinstance(request_context, dict) else None
+    if not isinstance(http, dict):
+        keys = ", ".join(sorted(str(key) for key in event)[:5]) or "none"
+        return f"the event is not a function URL request: requestContext.http is missing (top-level keys: {keys})"
+    fields: list[tuple[str, object, Callable[[object], bool]]] = [
+        ("requestContext.http.method", http.get("method"), lambda v: isinstance(v, str) and bool(v)),
+        ("rawPath", event.get("rawPath"), lambda v: isinstance(v, str)),
+        ("headers", event.get("headers"), lambda v: v is None or _strings_by_name(v)),
+        ("queryStringParameters", event.get("queryStringParameters"), lambda v: v is None or _strings_by_name(v)),
+        ("cookies", event.get("cookies"), lambda v: v is None or (isinstance(v, list) and _all_strings(v))),
+        ("body", event.get("body"), lambda v: v is None or isinstance(v, str)),
+        ("isBase64Encoded", event.get("isBase64Encoded"), lambda v: v is None or isinstance(v, bool)),
+    ]
+    for name, value, usable in fields:
+        if not usable(value):
+            kind = "missing or null" if value is None else _json_kind(value)
+            return f"the event is not a usable function URL request: {name} is {kind}"
+    return None
+
+
+def _strings_by_name(value: object) -> bool:
+    return isinstance(value, dict) and _all_strings(value.keys()) and _all_strings(value.values())
+
+
+def _all_strings(values: Iterable[object]) -> bool:
+    return all(isinstance(value, str) for value in values)
+
+
+_JSON_KINDS: dict[type, str] = {
+    dict: "an object",
+    list: "an array",
+    str: "a string",
+    bool: "a boolean",
+    int: "a number",
+    float: "a number",
+}
+
+
+def _json_kind(value: object) -> str:
+    return "null" if value is None else _JSON_KINDS.get(type(value), type(value).__name__)
+
+
+def build_receiver(
+    settings: CallbackApiSettings, secrets: SigningSecrets, logger: Logger, sender: CallbackSender | None = None
+) -> SignedCallbackReceiver:
     """The receiver with its AWS adapters (clients are created lazily by the shared factories)."""
     store = CorrelationStore(settings.table_name)
     delivery = CallbackDelivery(
-        store=store, sender=CallbackSender(), grace_seconds=settings.reregistration_grace_seconds, logger=logger
+        store=store,
+        sender=sender if sender is not None else CallbackSender(),
+        grace_seconds=settings.reregistration_grace_seconds,
+        logger=logger,
     )
     return SignedCallbackReceiver(
         settings=settings,

@@ -4,6 +4,11 @@ The secret's ``SecretString`` is the HMAC key. It is cached for ``SECRET_CACHE_S
 rotation reaches every warm Lambda within that time without a Secrets Manager call per request. During a rotation
 (``AWSPREVIOUS`` younger than ``SECRET_ROTATION_OVERLAP_SECONDS``, measured from the current version's creation)
 the previous value is accepted too, while the third party switches over; after that only the current one is.
+
+A rotation must not cost the third party 401s while warm functions still hold the old secret: on a signature that
+does not match, CallbackApiFunction calls ``refresh``, which re-reads the secret at once, at most once per
+``SECRET_FORCED_REFRESH_SECONDS`` (default 30 s) per function instance, so a flood of bad signatures costs Secrets
+Manager one read per window, not one per request.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from migration_wait.aws_clients import secretsmanager_client
 from migration_wait.aws_errors import error_details, is_transient
 from migration_wait.errors import MigrationWaitError, SigningSecretError, SigningSecretUnavailableError
+from migration_wait.settings import DEFAULT_SECRET_FORCED_REFRESH_SECONDS
 
 if TYPE_CHECKING:
     from mypy_boto3_secretsmanager import SecretsManagerClient
@@ -38,6 +44,7 @@ class SecretsManagerSigningSecrets:
         *,
         cache_seconds: float,
         rotation_overlap: timedelta,
+        forced_refresh_seconds: float = DEFAULT_SECRET_FORCED_REFRESH_SECONDS,
         client: SecretsManagerClient | None = None,
         monotonic: Callable[[], float] = time.monotonic,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
@@ -45,12 +52,14 @@ class SecretsManagerSigningSecrets:
         self.secret_id = secret_id
         self.cache_seconds = cache_seconds
         self.rotation_overlap = rotation_overlap
+        self.forced_refresh_seconds = forced_refresh_seconds
         self._client = client
         self._monotonic = monotonic
         self._clock = clock
         self._lock = threading.Lock()
         self._cached: tuple[bytes, ...] = ()
         self._fetched_at: float | None = None
+        self._forced_at: float | None = None
 
     @property
     def client(self) -> SecretsManagerClient:
@@ -61,9 +70,27 @@ class SecretsManagerSigningSecrets:
         with self._lock:
             now = self._monotonic()
             if self._fetched_at is None or now - self._fetched_at >= self.cache_seconds:
-                self._cached = self._fetch()
-                self._fetched_at = now
+                self._store(self._fetch(), now)
             return self._cached
+
+    def refresh(self) -> Sequence[bytes]:
+        """Re-read the secrets now, unless a forced read happened less than ``forced_refresh_seconds`` ago.
+
+        Returns the newest secrets either way (a concurrent request may have just refreshed them). A failed read
+        counts as this window's read too, so an outage is not hammered either.
+        """
+        with self._lock:
+            now = self._monotonic()
+            limited = self._forced_at is not None and now - self._forced_at < self.forced_refresh_seconds
+            if limited and self._cached:
+                return self._cached
+            self._forced_at = now
+            self._store(self._fetch(), now)
+            return self._cached
+
+    def _store(self, secrets: tuple[bytes, ...], now: float) -> None:
+        self._cached = secrets
+        self._fetched_at = now
 
     def _fetch(self) -> tuple[bytes, ...]:
         current, created = self._read(CURRENT)
@@ -100,9 +127,15 @@ class SecretsManagerSigningSecrets:
 
 @cache
 def signing_secrets(
-    secret_id: str, cache_seconds: float, rotation_overlap_seconds: int
+    secret_id: str,
+    cache_seconds: float,
+    rotation_overlap_seconds: int,
+    forced_refresh_seconds: float = DEFAULT_SECRET_FORCED_REFRESH_SECONDS,
 ) -> SecretsManagerSigningSecrets:
     """One cached source per secret and settings, living as long as the Lambda environment (warm invocations)."""
     return SecretsManagerSigningSecrets(
-        secret_id, cache_seconds=cache_seconds, rotation_overlap=timedelta(seconds=rotation_overlap_seconds)
+        secret_id,
+        cache_seconds=cache_seconds,
+        rotation_overlap=timedelta(seconds=rotation_overlap_seconds),
+        forced_refresh_seconds=forced_refresh_seconds,
     )

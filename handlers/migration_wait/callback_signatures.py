@@ -23,6 +23,10 @@ class SignatureRejectedError(Exception):
     """The request does not prove it comes from the third party; the message says why (never the secret)."""
 
 
+class SignatureMismatchError(SignatureRejectedError):
+    """A well-formed, fresh signature made with none of the accepted secrets (maybe one not read here yet)."""
+
+
 def sign(secret: bytes, timestamp: int, body: bytes) -> str:
     """The signature header value for ``body`` sent at ``timestamp``."""
     digest = hmac.new(secret, str(timestamp).encode() + b"." + body, hashlib.sha256).hexdigest()
@@ -59,4 +63,4 @@ class SignatureVerifier:
         # Compare against every accepted secret without stopping early, so timing says nothing about which matched.
         matches = [hmac.compare_digest(presented, sign(secret, timestamp, body).encode()) for secret in self.secrets]
         if not any(matches):
-            raise SignatureRejectedError("signature does not match the body")
+            raise SignatureMismatchError("signature does not match the body")

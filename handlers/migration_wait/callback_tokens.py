@@ -127,7 +127,12 @@ class CallbackTokenStore:
     def issue(
         self, token_hash: str, task_arn: str, execution_arn: str, job_id: str, lifetime: timedelta
     ) -> CallbackToken:
-        """Record what a new token leads to. A hash that already exists is never overwritten."""
+        """Record what a new token leads to. A hash that already leads elsewhere is never overwritten.
+
+        The condition also accepts the item this very request wrote: when a PutItem is applied but its answer is
+        lost, botocore replays it, and the replay must succeed instead of colliding with itself. Same hash, task,
+        execution and job, and no answer yet: nothing but our own write matches (a replay never erases an answer).
+        """
         now = self._clock()
         token = CallbackToken(token_hash, task_arn, execution_arn, job_id, now, now + lifetime)
         try:
@@ -141,7 +146,11 @@ class CallbackTokenStore:
                     "IssuedAt": _s(now.isoformat()),
                     "ExpiresAt": _n(int(token.expires_at.timestamp())),
                 },
-                ConditionExpression="attribute_not_exists(TokenHash)",
+                ConditionExpression=(
+                    "attribute_not_exists(TokenHash) OR (ReplicationTaskArn = :task AND ExecutionArn = :execution "
+                    "AND JobId = :job AND attribute_not_exists(AnswerStatus))"
+                ),
+                ExpressionAttributeValues={":task": _s(task_arn), ":execution": _s(execution_arn), ":job": _s(job_id)},
             )
         except ClientError as err:
             if error_details(err).code == _CONDITION_FAILED:

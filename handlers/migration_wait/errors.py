@@ -133,3 +133,19 @@ class SigningSecretError(TerminalError):
 
 class SigningSecretUnavailableError(RetryableError):
     """Secrets Manager throttled, answered with a server error or could not be reached."""
+
+
+class DurableExecutionNotFoundError(TerminalError):
+    """Lambda knows no durable execution with this ARN (never started, or past its retention): it does not run."""
+
+
+class DurableCallbackNotFoundError(TerminalError):
+    """The durable execution's history holds no callback with this id."""
+
+
+class DurableExecutionReadRejectedError(TerminalError):
+    """Lambda refused to describe a durable execution for a reason retrying will not change (access, a bad ARN)."""
+
+
+class DurableExecutionReadUnavailableError(RetryableError):
+    """Lambda throttled a durable-execution read, answered with a server error or could not be reached."""

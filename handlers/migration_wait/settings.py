@@ -28,6 +28,9 @@ DEFAULT_SECRET_CACHE_SECONDS = 300
 # After a rotation the previous secret is still accepted this long, while the third party switches over.
 DEFAULT_SECRET_ROTATION_OVERLAP_SECONDS = 24 * 3600
 DEFAULT_REPLAY_WINDOW_SECONDS = 300
+# A signature that does not match makes CallbackApiFunction re-read the secret at once (a rotation may have just
+# happened), at most once per this many seconds per instance: a flood of bad signatures cannot hammer Secrets Manager.
+DEFAULT_SECRET_FORCED_REFRESH_SECONDS = 30
 # A callback carries one job status document (a few hundred bytes); the durable callback result may hold 256 KB.
 DEFAULT_CALLBACK_MAX_BODY_BYTES = 64 * 1024
 _LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
@@ -227,6 +230,7 @@ class CallbackApiSettings:
     replay_window_seconds: int = DEFAULT_REPLAY_WINDOW_SECONDS
     max_body_bytes: int = DEFAULT_CALLBACK_MAX_BODY_BYTES
     reregistration_grace_seconds: float = DEFAULT_REREGISTRATION_GRACE_SECONDS
+    secret_forced_refresh_seconds: int = DEFAULT_SECRET_FORCED_REFRESH_SECONDS
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> CallbackApiSettings:
@@ -249,5 +253,8 @@ class CallbackApiSettings:
             ),
             reregistration_grace_seconds=_float_setting(
                 env, "REREGISTRATION_GRACE_SECONDS", DEFAULT_REREGISTRATION_GRACE_SECONDS, 0.0, 30.0
+            ),
+            secret_forced_refresh_seconds=_int_setting(
+                env, "SECRET_FORCED_REFRESH_SECONDS", DEFAULT_SECRET_FORCED_REFRESH_SECONDS, 1, 3600
             ),
         )
