@@ -17,6 +17,10 @@ SAM_STAMP := $(SAM_VENV)/.installed-$(shell cksum < requirements-sam.txt | cut -
 export SAM_CLI_TELEMETRY := 0
 export __SAM_CLI_APP_DIR := $(abspath $(SAM_VENV))/app
 SAM_REGION ?= us-east-1
+# checkov, the template's security scan, lives in its own virtual environment too (its pins conflict as well).
+CHECKOV_VENV := .venv-checkov
+CHECKOV := $(CHECKOV_VENV)/bin/checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed-$(shell cksum < requirements-checkov.txt | cut -d' ' -f1)
 # The functions' runtime; sam build and the built-artifact test need this interpreter (pyenv is enough).
 RUNTIME_PYTHON_VERSION := 3.13
 
@@ -37,6 +41,12 @@ $(SAM_STAMP): requirements-sam.txt
 	@rm -f $(SAM_VENV)/.installed-*
 	@touch $@
 
+$(CHECKOV_STAMP): requirements-checkov.txt
+	@test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-checkov.txt
+	@rm -f $(CHECKOV_VENV)/.installed-*
+	@touch $@
+
 compare: $(STAMP)
 	$(BIN)/python scripts/compare.py $(ARGS)
 
@@ -50,11 +60,16 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-# The template, checked offline: cfn-lint, SAM's own translation, sam validate --lint, then sam build.
-template: $(STAMP) $(SAM_STAMP)
+# The template, checked offline: cfn-lint, SAM's own translation, sam validate --lint, checkov, then sam build.
+# checkov reads AWS::Serverless::Function itself (Globals merged), so the SAM template is what it scans; it fails on
+# any finding not skipped, with its reason, in the resource's Metadata. Offline: no platform download
+# (--skip-download), no version check against PyPI (CKV_SKIP_PACKAGE_UPDATE_CHECK).
+template: $(STAMP) $(SAM_STAMP) $(CHECKOV_STAMP)
 	$(BIN)/cfn-lint template.yaml
 	$(SAM) validate --template-file template.yaml --region $(SAM_REGION)
 	$(SAM) validate --lint --template-file template.yaml --region $(SAM_REGION)
+	CKV_SKIP_PACKAGE_UPDATE_CHECK=true $(CHECKOV) --file template.yaml --framework cloudformation \
+		--skip-download --compact --quiet
 	@$(MAKE) --no-print-directory build
 
 # Without the runtime's Python the build is skipped, loudly, and any earlier artifact is removed, so the
@@ -82,4 +97,4 @@ third-party: $(STAMP)
 	$(BIN)/python scripts/run_third_party.py $(ARGS)
 
 clean:
-	rm -rf $(VENV) $(SAM_VENV) .pytest_cache .mypy_cache .ruff_cache .aws-sam
+	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) .pytest_cache .mypy_cache .ruff_cache .aws-sam

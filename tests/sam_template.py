@@ -64,10 +64,32 @@ class Statement:
     actions: tuple[str, ...]
     resources: tuple[Any, ...]
     raw: Mapping[str, Any]
+    condition: str | None = None
+    """The template Condition it is granted under (``!If`` in Policies, or the RolePolicy's); None: always."""
 
 
 def _as_tuple(value: Any) -> tuple[Any, ...]:
     return tuple(value) if isinstance(value, list) else (value,)
+
+
+_NO_VALUE = {"Ref": "AWS::NoValue"}
+
+
+def _inline_document(function: str, policy: Any) -> tuple[Mapping[str, Any], str | None]:
+    """A Policies entry as (document, condition): a plain document, or ``!If [Condition, document, !Ref
+    AWS::NoValue]`` (a grant that exists only under a template Condition)."""
+    condition = None
+    if isinstance(policy, Mapping) and set(policy) == {"Fn::If"}:
+        name, when_true, when_false = policy["Fn::If"]
+        if when_false == _NO_VALUE:
+            condition, policy = str(name), when_true
+    if not isinstance(policy, Mapping) or set(policy) - {"Version", "Statement"}:
+        raise ValueError(
+            f"{function}: policy {dict(policy) if isinstance(policy, Mapping) else policy!r} is not an inline "
+            "policy document (or one under !If [Condition, document, !Ref AWS::NoValue]); write its statements out "
+            "(SAM policy templates and managed policies grant actions the code does not call)"
+        )
+    return policy, condition
 
 
 def function_statements(template: Mapping[str, Any], function: str) -> list[Statement]:
@@ -75,19 +97,11 @@ def function_statements(template: Mapping[str, Any], function: str) -> list[Stat
     it (``<Function>Role``; used where an inline statement would make a dependency cycle). Anything else in Policies
     (a managed policy, a SAM policy template) is refused here: the tests can only vouch for what is written out."""
     properties = functions(template)[function]
-    documents = []
-    for policy in properties.get("Policies", []):
-        if not isinstance(policy, Mapping) or set(policy) - {"Version", "Statement"}:
-            raise ValueError(
-                f"{function}: policy {dict(policy) if isinstance(policy, Mapping) else policy!r} is not an inline "
-                "policy document; write its statements out (SAM policy templates and managed policies grant "
-                "actions the code does not call)"
-            )
-        documents.append(policy)
+    documents = [_inline_document(function, policy) for policy in properties.get("Policies", [])]
     for role_policy in resources(template, "AWS::IAM::RolePolicy").values():
         role_policy_properties = role_policy.get("Properties", {})
         if referenced_logical_ids(role_policy_properties.get("RoleName")) == {f"{function}Role"}:
-            documents.append(role_policy_properties["PolicyDocument"])
+            documents.append((role_policy_properties["PolicyDocument"], role_policy.get("Condition")))
     return [
         Statement(
             function=function,
@@ -96,8 +110,9 @@ def function_statements(template: Mapping[str, Any], function: str) -> list[Stat
             actions=tuple(str(a) for a in _as_tuple(raw.get("Action", ()))),
             resources=_as_tuple(raw.get("Resource", ())),
             raw=raw,
+            condition=condition,
         )
-        for document in documents
+        for document, condition in documents
         for raw in _as_tuple(document["Statement"])
     ]
 

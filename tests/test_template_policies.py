@@ -7,6 +7,10 @@ calls it. The tests hold the template to the table and the table to the code:
 - each action's named caller exists, is reachable from the function's handler, and really makes that call;
 - every AWS call reachable from the handler (by import, module by module) is either granted or listed under
   ``not_called`` with the reason this function never makes it (a shared adapter serves several functions).
+
+The customer-managed key (parameter KmsKeyArn) is the one grant no code calls: DynamoDB, SQS and Secrets Manager use
+it with the function's credentials. It is checked on its own: only under the condition, only on that key, only
+through the services that keep the function's data.
 """
 
 from __future__ import annotations
@@ -44,6 +48,9 @@ class Permissions:
 
 # What each function needs. Add a row when a function joins the template (the tests below say so); a row for a
 # function the template does not have yet is skipped, saying so.
+
+DURABLE_EXECUTION_STATUS = "migration_wait.durable_executions:DurableExecutions.status"
+
 PERMISSIONS: dict[str, Permissions] = {
     "PollingFunction": Permissions(
         granted={
@@ -58,6 +65,8 @@ PERMISSIONS: dict[str, Permissions] = {
             "dynamodb:DeleteItem": "migration_wait.correlation_store:CorrelationStore.release",
             "dms:StartReplicationTask": "migration_wait.dms_gateway:DmsGateway.start_task",
             "dms:DescribeReplicationTasks": "migration_wait.dms_gateway:DmsGateway.describe_task",
+            # Whether the execution holding a task's claim still runs (a dead holder's claim is taken over).
+            "lambda:GetDurableExecution": DURABLE_EXECUTION_STATUS,
         },
         not_called={
             "dynamodb:GetItem": "CorrelationStore.find: only the completer looks a correlation up",
@@ -87,6 +96,8 @@ PERMISSIONS: dict[str, Permissions] = {
             "dynamodb:PutItem": "migration_wait.callback_tokens:CallbackTokenStore.issue",
             "dynamodb:UpdateItem": "migration_wait.correlation_store:CorrelationStore.reregister",
             "dynamodb:DeleteItem": "migration_wait.correlation_store:CorrelationStore.release",
+            # Whether the execution holding a task's claim still runs (a dead holder's claim is taken over).
+            "lambda:GetDurableExecution": DURABLE_EXECUTION_STATUS,
         },
         not_called={
             "dynamodb:GetItem": "CorrelationStore.find, CallbackTokenStore.find: only CallbackApiFunction looks up",
@@ -118,8 +129,9 @@ PERMISSIONS: dict[str, Permissions] = {
 # (docs.aws.amazon.com/service-authorization/latest/reference/list_awsdatabasemigrationservice.html), read through
 # its machine-readable mirror (iann0036/iam-dataset, aws/iam_definition.json): DescribeReplicationTasks has no
 # resource type; StartReplicationTask requires ReplicationTask (arn:${Partition}:dms:${Region}:${Account}:task:*).
-# Lambda's SendDurableExecutionCallbackSuccess/Failure/Heartbeat require "durable execution"
-# (arn:${Partition}:lambda:${Region}:${Account}:function:${FunctionName}:${Version}/durable-execution/...).
+# Lambda's SendDurableExecutionCallbackSuccess/Failure/Heartbeat, GetDurableExecution and GetDurableExecutionHistory
+# require "durable execution" (arn:${Partition}:lambda:${Region}:${Account}:function:${FunctionName}:${Version}/
+# durable-execution/${ExecutionName}/${ExecutionId}; Service Authorization Reference, AWS Lambda).
 ACTIONS_WITHOUT_RESOURCE_LEVEL_PERMISSIONS = frozenset({"dms:DescribeReplicationTasks"})
 
 DMS_TASK_ARN = "arn:${AWS::Partition}:dms:${AWS::Region}:${AWS::AccountId}:task:"
@@ -132,6 +144,19 @@ CALLBACK_ACTIONS = frozenset(
 )
 # Only these durable functions wait for callbacks; only they may be the target of callback actions.
 CALLBACK_WAITERS = frozenset({"CallbackFunction", "ThirdPartyJobFunction"})
+DURABLE_EXECUTION_READS = frozenset({"lambda:GetDurableExecution", "lambda:GetDurableExecutionHistory"})
+# Whose executions each function may read: its own (is the claim's holder still running?) or those of the one
+# function whose callbacks it completes (did an ambiguous send land?).
+EXECUTIONS_READ_BY = {
+    "CallbackFunction": "CallbackFunction",
+    "ThirdPartyJobFunction": "ThirdPartyJobFunction",
+    "DmsEventsFunction": "CallbackFunction",
+    "CallbackApiFunction": "ThirdPartyJobFunction",
+}
+KEY_CONDITION = "UseCustomerManagedKey"
+KEY_ACTIONS = frozenset({"kms:Decrypt", "kms:GenerateDataKey"})
+# The services that may keep a function's data under the customer-managed key, by the IAM prefix of its data actions.
+ENCRYPTING_SERVICES = frozenset({"dynamodb", "secretsmanager"})
 
 
 def _template() -> dict[str, Any]:
@@ -169,7 +194,7 @@ def test_every_function_in_the_template_has_a_row_in_the_permission_table() -> N
 @pytest.mark.parametrize("function", sorted(PERMISSIONS))
 def test_the_function_is_granted_exactly_the_actions_in_the_table(function: str) -> None:
     _require_in_template(function)
-    statements = function_statements(_template(), function)
+    statements = [s for s in function_statements(_template(), function) if s.condition is None]
     granted = {action for s in statements for action in s.actions}
 
     assert all(s.effect == "Allow" for s in statements), f"{function}: only Allow statements are expected"
@@ -229,8 +254,15 @@ def test_every_aws_call_reachable_from_the_handler_is_granted_or_explained(funct
 
 
 def _statements() -> list[Any]:
+    """Every function's unconditional statements (the customer-managed key's grants are checked on their own)."""
     template = _template()
-    return [s for f in sorted(PERMISSIONS) if f in functions(template) for s in function_statements(template, f)]
+    return [
+        s
+        for f in sorted(PERMISSIONS)
+        if f in functions(template)
+        for s in function_statements(template, f)
+        if s.condition is None
+    ]
 
 
 def test_only_actions_without_resource_level_permissions_are_granted_on_every_resource() -> None:
@@ -288,3 +320,58 @@ def test_every_other_scoped_resource_is_one_this_template_creates() -> None:
             if not targets or not targets <= own:
                 offenders.append(f"{statement.function}/{statement.sid}: {resource!r}")
     assert not offenders, f"statements on resources this stack does not own: {offenders}"
+
+
+def test_durable_execution_reads_target_only_the_executions_each_function_serves() -> None:
+    """Given the functions that read durable executions, when their statements are read, then each reads only the
+    executions of the function the table above names, as durable execution ARNs (<function ARN>:<version>/...)."""
+    offenders = []
+    readers = set()
+    for statement in _statements():
+        if not DURABLE_EXECUTION_READS & set(statement.actions):
+            continue
+        readers.add(statement.function)
+        target = EXECUTIONS_READ_BY.get(statement.function)
+        for resource in statement.resources:
+            if sub_text(resource) != f"${{{target}.Arn}}:*/durable-execution/*":
+                offenders.append(f"{statement.function}/{statement.sid}: {resource!r} (expected {target}'s executions)")
+    assert not offenders, f"durable execution reads beyond the executions a function serves: {offenders}"
+    assert readers == set(EXECUTIONS_READ_BY), f"functions reading executions: {sorted(readers)}"
+
+
+def _key_services(function: str) -> set[str]:
+    """The services that keep this function's data and so use the customer-managed key with its credentials: those
+    of its data actions (DynamoDB tables, the secret) and SQS when it has an SQS on-failure destination."""
+    services = {a.split(":")[0] for a in PERMISSIONS[function].granted} & ENCRYPTING_SERVICES
+    properties = functions(_template())[function]
+    on_failure = properties.get("EventInvokeConfig", {}).get("DestinationConfig", {}).get("OnFailure", {})
+    if on_failure.get("Type") == "SQS":
+        services.add("sqs")
+    return services
+
+
+@pytest.mark.parametrize("function", sorted(PERMISSIONS))
+def test_the_customer_managed_key_is_granted_only_when_set_and_only_through_the_services_keeping_the_data(
+    function: str,
+) -> None:
+    """Given KmsKeyArn, when the function's statements are read, then kms:Decrypt and kms:GenerateDataKey are granted
+    only under UseCustomerManagedKey, on that key alone, and only through (kms:ViaService) the services that keep the
+    function's data; a function that keeps none gets no key grant."""
+    _require_in_template(function)
+    statements = function_statements(_template(), function)
+    key_statements = [s for s in statements if any(a.startswith("kms:") for a in s.actions)]
+    expected = _key_services(function)
+
+    assert all(s.condition == KEY_CONDITION for s in key_statements), (
+        f"{function}: a KMS grant outside the {KEY_CONDITION} condition: {[s.sid for s in key_statements]}"
+    )
+    if not expected:
+        assert not key_statements, f"{function} keeps no encrypted data but is granted the key"
+        return
+    assert {a for s in key_statements for a in s.actions} == KEY_ACTIONS
+    for statement in key_statements:
+        assert statement.resources == ({"Ref": "KmsKeyArn"},), f"{function}/{statement.sid}: {statement.resources}"
+        via = statement.raw.get("Condition", {}).get("StringEquals", {}).get("kms:ViaService", [])
+        assert {sub_text(v) for v in via} == {f"{s}.${{AWS::Region}}.amazonaws.com" for s in expected}, (
+            f"{function}/{statement.sid}: kms:ViaService {via!r}, expected {sorted(expected)}"
+        )

@@ -6,6 +6,7 @@ Each rule is checked over every resource of its kind, so a function or table add
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -188,3 +189,132 @@ def test_every_secret_is_generated_never_written_in_the_template(secret: str) ->
 
     assert "SecretString" not in properties, f"{secret}: a secret's value must not be in the template"
     assert properties.get("GenerateSecretString", {}).get("PasswordLength", 0) >= 32
+
+
+# --- Protection: concurrency, encryption at rest, the optional customer-managed key, checkov's reviewed skips.
+
+KEY_CONDITION = "UseCustomerManagedKey"
+KEY = {"Ref": "KmsKeyArn"}
+
+
+def _if_key(when_set: Any, otherwise: Any) -> dict[str, Any]:
+    return {"Fn::If": [KEY_CONDITION, when_set, otherwise]}
+
+
+def _public_url_functions() -> list[str]:
+    return sorted(
+        name for name, p in functions(_template()).items() if p.get("FunctionUrlConfig", {}).get("AuthType") == "NONE"
+    )
+
+
+@pytest.mark.parametrize("function", _public_url_functions())
+def test_a_function_behind_a_public_url_is_capped_by_reserved_concurrency(function: str) -> None:
+    """Given a function anyone can call through its URL, when a flood of requests comes, then Lambda throttles it at
+    its reserved concurrency (a parameter) instead of letting it take the account's concurrency."""
+    template = _template()
+    properties = functions(template)[function]
+    reserved = properties.get("ReservedConcurrentExecutions")
+
+    assert reserved == {
+        "Fn::If": ["CapCallbackApiConcurrency", {"Ref": "CallbackApiReservedConcurrency"}, {"Ref": "AWS::NoValue"}]
+    }, f"{function}: ReservedConcurrentExecutions is {reserved!r}"
+
+
+def test_the_callback_api_concurrency_cap_defaults_to_20_and_0_lifts_it() -> None:
+    template = _template()
+    parameter = template["Parameters"]["CallbackApiReservedConcurrency"]
+
+    assert parameter["Type"] == "Number"
+    assert int(parameter["Default"]) == 20
+    assert int(parameter["MinValue"]) == 0, "0 must stay allowed: an account with a small quota can reserve none"
+    assert template["Conditions"]["CapCallbackApiConcurrency"] == {
+        "Fn::Not": [{"Fn::Equals": [{"Ref": "CallbackApiReservedConcurrency"}, "0"]}]
+    }
+
+
+@pytest.mark.parametrize(
+    ("value", "accepted"),
+    [
+        ("", True),
+        ("arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab", True),
+        ("arn:aws-us-gov:kms:us-gov-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab", True),
+        ("arn:aws:kms:eu-west-1:123456789012:alias/migration-wait", False),
+        ("1234abcd-12ab-34cd-56ef-1234567890ab", False),
+    ],
+)
+def test_kms_key_arn_takes_nothing_or_a_key_arn(value: str, accepted: bool) -> None:
+    """Given the optional KmsKeyArn, a key ARN or nothing is accepted; an alias or a bare key id is refused (IAM
+    policies and CloudWatch Logs need the key's ARN)."""
+    parameter = _template()["Parameters"]["KmsKeyArn"]
+
+    assert parameter.get("Default") == ""
+    assert bool(re.fullmatch(parameter["AllowedPattern"], value)) is accepted
+
+
+def test_the_customer_managed_key_is_used_exactly_when_kms_key_arn_is_set() -> None:
+    assert _template()["Conditions"][KEY_CONDITION] == {"Fn::Not": [{"Fn::Equals": [KEY, ""]}]}
+
+
+@pytest.mark.parametrize("table", sorted(resources(_template(), "AWS::DynamoDB::Table")))
+def test_every_table_is_encrypted_with_the_customer_managed_key_when_one_is_given(table: str) -> None:
+    """Given KmsKeyArn, the table uses it (SSE type KMS); without it, DynamoDB's AWS owned key (SSEEnabled false)."""
+    properties = resources(_template(), "AWS::DynamoDB::Table")[table]["Properties"]
+
+    assert properties.get("SSESpecification") == {
+        "SSEEnabled": _if_key(True, False),
+        "SSEType": _if_key("KMS", {"Ref": "AWS::NoValue"}),
+        "KMSMasterKeyId": _if_key(KEY, {"Ref": "AWS::NoValue"}),
+    }, f"{table}: SSESpecification is {properties.get('SSESpecification')!r}"
+
+
+@pytest.mark.parametrize("queue", sorted(resources(_template(), "AWS::SQS::Queue")))
+def test_every_queue_is_encrypted_with_sse_sqs_or_the_customer_managed_key(queue: str) -> None:
+    """Given no KmsKeyArn, the queue is encrypted with SQS-managed keys (SSE-SQS); given one, with that key. Never
+    unencrypted, never the AWS managed key aws/sqs (EventBridge could not write dead letters to it)."""
+    properties = resources(_template(), "AWS::SQS::Queue")[queue]["Properties"]
+
+    assert properties.get("SqsManagedSseEnabled") == _if_key(False, True)
+    assert properties.get("KmsMasterKeyId") == _if_key(KEY, {"Ref": "AWS::NoValue"})
+
+
+@pytest.mark.parametrize(
+    "resource",
+    sorted(
+        name for kind in ("AWS::Logs::LogGroup", "AWS::SecretsManager::Secret") for name in resources(_template(), kind)
+    ),
+)
+def test_every_log_group_and_secret_uses_the_customer_managed_key_when_one_is_given(resource: str) -> None:
+    properties = resources(_template())[resource]["Properties"]
+
+    assert properties.get("KmsKeyId") == _if_key(KEY, {"Ref": "AWS::NoValue"})
+
+
+def _checkov_skips() -> list[tuple[str, Mapping[str, Any]]]:
+    return [
+        (name, skip)
+        for name, resource in resources(_template()).items()
+        for skip in resource.get("Metadata", {}).get("checkov", {}).get("skip", [])
+    ]
+
+
+def test_the_template_skips_checkov_checks_only_in_resource_metadata() -> None:
+    assert _checkov_skips(), "no checkov skip found: the test reads Metadata.checkov.skip"
+
+
+@pytest.mark.parametrize(("resource", "skip"), _checkov_skips(), ids=lambda v: v if isinstance(v, str) else v["id"])
+def test_every_checkov_skip_names_a_check_and_gives_its_reason(resource: str, skip: Mapping[str, Any]) -> None:
+    """Given a checkov finding the template accepts, the skip names the check and says why it does not apply here
+    (a sentence, not a placeholder); every function or alarm the reason names exists."""
+    comment = " ".join(str(skip.get("comment", "")).split())
+    named = set(re.findall(r"\b[A-Z][A-Za-z]+(?:Function|Alarm)\b", comment))
+
+    assert re.fullmatch(r"CKV2?_AWS_\d+", str(skip.get("id", ""))), f"{resource}: skip id {skip.get('id')!r}"
+    assert len(comment) >= 40, f"{resource}/{skip.get('id')}: the reason {comment!r} is too short to say why"
+    assert named <= set(resources(_template())), f"{resource}/{skip['id']}: names {sorted(named)}, not all exist"
+
+
+@pytest.mark.parametrize("resource", sorted({name for name, _ in _checkov_skips()}))
+def test_a_resource_skips_each_checkov_check_once(resource: str) -> None:
+    ids = [skip["id"] for name, skip in _checkov_skips() if name == resource]
+
+    assert len(ids) == len(set(ids)), f"{resource}: {ids}"
