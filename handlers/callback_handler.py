@@ -11,6 +11,7 @@ from migration_wait.correlation_store import CorrelationStore
 from migration_wait.dms_gateway import DmsGateway
 from migration_wait.dms_task_work import DmsTaskWork
 from migration_wait.domain import MigrationResult, parse_migration_request
+from migration_wait.durable_executions import DurableExecutions
 from migration_wait.observability import get_logger
 from migration_wait.settings import CallbackSettings
 from migration_wait.workflow import run_migration_wait
@@ -22,6 +23,9 @@ def handler(event: Any, context: DurableContext) -> MigrationResult:
     request = parse_migration_request(event)
     settings = CallbackSettings.from_env()
     waiter = CallbackWaiter(
-        store=CorrelationStore(settings.table_name), work=DmsTaskWork(DmsGateway()), settings=settings
+        store=CorrelationStore(settings.table_name),
+        work=DmsTaskWork(DmsGateway()),
+        settings=settings,
+        liveness=DurableExecutions(),
     )
     return run_migration_wait(context, request, waiter)

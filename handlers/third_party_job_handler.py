@@ -11,6 +11,7 @@ from migration_wait.callback_tokens import CallbackTokenStore
 from migration_wait.callback_waiting import CORRELATION_GRACE, CallbackWaiter
 from migration_wait.correlation_store import CorrelationStore
 from migration_wait.domain import MigrationResult, Variant, parse_migration_request
+from migration_wait.durable_executions import DurableExecutions
 from migration_wait.observability import get_logger
 from migration_wait.settings import CallbackSettings, ThirdPartySettings
 from migration_wait.third_party_jobs import ThirdPartyJobs
@@ -31,6 +32,10 @@ def handler(event: Any, context: DurableContext) -> MigrationResult:
         token_lifetime=timedelta(seconds=settings.max_wait_seconds) + CORRELATION_GRACE,
     )
     waiter = CallbackWaiter(
-        store=CorrelationStore(settings.table_name), work=work, settings=settings, variant=Variant.THIRD_PARTY
+        store=CorrelationStore(settings.table_name),
+        work=work,
+        settings=settings,
+        variant=Variant.THIRD_PARTY,
+        liveness=DurableExecutions(),
     )
     return run_migration_wait(context, request, waiter)

@@ -82,7 +82,7 @@ class CallbackDelivery:
             if current.callback_id != tried:
                 tried = current.callback_id
                 try:
-                    self._send(current.callback_id, snapshot)
+                    self._send(current, snapshot)
                 except CallbackClosedError:
                     self.logger.info(
                         "The callback is closed; re-reading the correlation",
@@ -103,12 +103,14 @@ class CallbackDelivery:
         # The execution finished (its safety net saw the task done) and released the task, or another took it.
         return Delivery(DeliveryOutcome.NO_WAITING_EXECUTION, None)
 
-    def _send(self, callback_id: str, snapshot: TaskSnapshot) -> None:
+    def _send(self, registration: CallbackRegistration, snapshot: TaskSnapshot) -> None:
+        # The execution's ARN lets the sender tell "closed by our own earlier, ambiguous attempt" from "closed".
         record = _finish_record(snapshot)
+        callback_id, execution_arn = registration.callback_id, registration.execution_arn
         if snapshot.outcome is TaskOutcome.FAILED:
-            self.sender.fail(callback_id, REPLICATION_TASK_FAILED, snapshot.failure_reason(), record)
+            self.sender.fail(callback_id, REPLICATION_TASK_FAILED, snapshot.failure_reason(), record, execution_arn)
         else:
-            self.sender.succeed(callback_id, record)
+            self.sender.succeed(callback_id, record, execution_arn)
 
 
 def _finish_record(snapshot: TaskSnapshot) -> str:

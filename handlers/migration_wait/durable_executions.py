@@ -141,6 +141,13 @@ class DurableExecutions:
                 f"durable execution {execution_arn!r} has a status this code does not know: {raw!r}"
             ) from None
 
+    def is_running(self, execution_arn: str) -> bool:
+        """Whether the execution may still act (a claim's holder): False once it ended, or Lambda forgot it."""
+        try:
+            return not self.status(execution_arn).finished
+        except DurableExecutionNotFoundError:
+            return False
+
     def callback_outcome(self, execution_arn: str, callback_id: str) -> CallbackOutcome | None:
         """How the execution's callback ``callback_id`` ended, or None while it is open.
 
