@@ -257,6 +257,8 @@ class _FaultRule:
     fault: SimulatedDmsError | None  # None: lose the answer
     operation: str | None
     remaining: int
+    # Matching calls answered normally before the rule fires (a fault in the middle of a run, not at its start).
+    skip: int = 0
 
 
 @dataclass
@@ -317,14 +319,15 @@ class SimulatedDms:
         message: str = "Rate exceeded",
         status: int = 400,
         operation: str | None = None,
+        after: int = 0,
     ) -> None:
-        """Answer the next ``calls`` requests (to ``operation``, or to any) with this fault instead."""
+        """Answer the next ``calls`` requests (to ``operation``, or to any) with this fault, after ``after`` more."""
         with self._lock:
-            self._faults.append(_FaultRule(SimulatedDmsError(code, message, status), operation, calls))
+            self._faults.append(_FaultRule(SimulatedDmsError(code, message, status), operation, calls, after))
 
-    def throttle(self, calls: int, operation: str | None = None) -> None:
+    def throttle(self, calls: int, operation: str | None = None, after: int = 0) -> None:
         """Answer the next ``calls`` requests with ThrottlingException, as DMS does under a burst."""
-        self.fail_next(calls, operation=operation)
+        self.fail_next(calls, operation=operation, after=after)
 
     def lose_answer_next(self, calls: int, operation: str | None = None) -> None:
         """Apply the next ``calls`` requests (to ``operation``, or to any), then lose their answers."""
@@ -359,6 +362,9 @@ class SimulatedDms:
     def _maybe_fail(self, operation: str, now: datetime) -> None:
         for rule in self._faults:
             if rule.fault is not None and rule.remaining > 0 and rule.operation in (None, operation):
+                if rule.skip > 0:
+                    rule.skip -= 1
+                    continue
                 rule.remaining -= 1
                 fault = rule.fault
                 kind = FaultKind.ERROR

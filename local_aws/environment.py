@@ -8,6 +8,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import botocore.retries.standard
+
 from local_aws.dms_simulation import SimulatedDms
 from local_aws.dms_transport import SimulatedDmsTransport
 from local_aws.durable_runner import LocalDurableRunner, local_durable_runner
@@ -39,6 +41,23 @@ def patched_environment(values: Mapping[str, str]) -> Iterator[None]:
         reset_clients()
 
 
+@contextmanager
+def instant_botocore_retries() -> Iterator[None]:
+    """botocore's retries happen as on AWS (same attempts, same errors) but without their real-clock backoff sleeps.
+
+    Standard mode sleeps ``rand(0, 1) * min(base * 2 ** attempt, 20)`` seconds between attempts (1 s base for
+    throttling): a completer absorbing a throttling burst would spend seconds of real time in a test. Only timing
+    changes: which attempts are made, and what each is answered, stay exactly as they are.
+    """
+    backoff = botocore.retries.standard.ExponentialBackoff
+    original = backoff.delay_amount
+    backoff.delay_amount = lambda _self, _context: 0  # type: ignore[method-assign,assignment]
+    try:
+        yield
+    finally:
+        backoff.delay_amount = original  # type: ignore[method-assign]
+
+
 @dataclass(frozen=True)
 class LocalEnvironment:
     runner: LocalDurableRunner
@@ -53,5 +72,5 @@ def local_environment(
     with local_durable_runner(handler, fast=fast) as runner:
         dms = SimulatedDms(clock=runner.clock)
         values = {**DUMMY_AWS_ENVIRONMENT, **(settings or {})}
-        with SimulatedDmsTransport(dms), patched_environment(values):
+        with SimulatedDmsTransport(dms), patched_environment(values), instant_botocore_retries():
             yield LocalEnvironment(runner=runner, dms=dms)

@@ -21,6 +21,7 @@ from local_aws.dms_simulation import SimulatedOutcome, TaskPlan
 from local_aws.durable_runner import ExecutionMeasurements
 from migration_wait.aws_clients import dms_client, dynamodb_client
 from migration_wait.callback_sender import CallbackSender
+from migration_wait.errors import InvalidDmsEventError
 from tests.callback_support import CallbackEnvironmentFactory, callback_environments, run_with_event_delivered
 
 SHORT_SAFETY_NET = {"CALLBACK_TIMEOUT_SECONDS": "1", "MAX_WAIT_SECONDS": "300"}
@@ -223,18 +224,19 @@ def test_a_stale_terminal_event_while_dms_says_running_completes_nothing(
     ],
     ids=["not-an-object", "no-detail-type", "no-resources", "no-event-type", "not-a-task-arn"],
 )
-def test_a_malformed_event_is_rejected_with_its_reason_and_completes_nothing(
+def test_a_malformed_event_is_raised_naming_the_field_so_it_ends_in_the_dead_letter_queue(
     make_env: CallbackEnvironmentFactory, event: object, named: str
 ) -> None:
+    """Raised, not logged away: Lambda retries an asynchronous invocation twice, then the DLQ (alarmed) keeps it."""
     env = make_env()
     arn = env.dms.add_task("orders-full-load", TaskPlan(duration=timedelta(hours=1)))
     execution_arn, _ = _start_and_wait_for_round(env, {"ReplicationTaskArn": arn})
     _finish_task(env, arn)
 
-    report = env.deliver(event)
+    with pytest.raises(InvalidDmsEventError) as raised:
+        env.deliver(event)
 
-    assert report["Outcome"] == "rejected-malformed-event"
-    assert named in report.get("Reason", ""), report
+    assert named in str(raised.value), raised.value
     assert not env.endpoint.accepted, "a malformed event reached a callback"
     assert not env.endpoint.refused, "a malformed event reached a callback"
     assert env.runner.measure(execution_arn).status == "RUNNING"
@@ -258,7 +260,7 @@ def test_a_dms_fault_in_the_completer_is_raised_for_a_retry_and_the_retry_comple
     arn = env.dms.add_task("orders-full-load", TaskPlan(duration=timedelta(hours=1)))
     execution_arn, _ = _start_and_wait_for_round(env, {"ReplicationTaskArn": arn})
     _finish_task(env, arn)
-    env.dms.throttle(1, operation="DescribeReplicationTasks")
+    env.dms.throttle(5, operation="DescribeReplicationTasks")  # every attempt botocore makes in one invocation
 
     with pytest.raises(Exception, match="throttled"):
         env.deliver_terminal_event(arn)
@@ -267,6 +269,23 @@ def test_a_dms_fault_in_the_completer_is_raised_for_a_retry_and_the_retry_comple
     assert retried["Outcome"] == "completed"
     assert env.runner.wait(execution_arn).status == "SUCCEEDED"
     assert env.endpoint.accepted["succeed"] == 1
+
+
+def test_a_throttled_dms_read_in_the_completer_is_retried_within_the_same_invocation(
+    make_env: CallbackEnvironmentFactory,
+) -> None:
+    env = make_env()
+    arn = env.dms.add_task("orders-full-load", TaskPlan(duration=timedelta(hours=1)))
+    execution_arn, _ = _start_and_wait_for_round(env, {"ReplicationTaskArn": arn})
+    _finish_task(env, arn)
+    described_before = env.dms.calls["DescribeReplicationTasks"]
+    env.dms.throttle(3, operation="DescribeReplicationTasks")
+
+    report = env.deliver_terminal_event(arn)
+
+    assert report["Outcome"] == "completed", "three throttles must not cost the event (issue: the event was lost)"
+    assert env.dms.calls["DescribeReplicationTasks"] - described_before == 4
+    assert env.runner.wait(execution_arn).status == "SUCCEEDED"
 
 
 # --- two executions, outside interference -------------------------------------------------------------------
@@ -456,7 +475,7 @@ def test_an_event_arriving_while_the_execution_re_registers_reaches_the_new_call
     assert reports[0]["Round"] == 1
 
 
-def test_an_event_whose_re_registration_comes_too_late_is_left_to_the_next_safety_net_check(
+def test_an_event_whose_re_registration_comes_too_late_is_taken_by_the_next_round_at_once(
     make_env: CallbackEnvironmentFactory,
 ) -> None:
     env = make_env({**SHORT_SAFETY_NET, "REREGISTRATION_GRACE_SECONDS": "0.2"})
@@ -471,8 +490,9 @@ def test_an_event_whose_re_registration_comes_too_late_is_left_to_the_next_safet
     _hold_reregistration(env, arn, completer_gives_up_before_the_new_callback_exists)
     measured = env.runner.wait(execution_arn)
 
-    assert [r["Outcome"] for r in reports] == ["left-to-safety-net"]
+    assert [r["Outcome"] for r in reports] == ["left-for-next-round"]
     assert measured.status == "SUCCEEDED", measured.error
-    assert measured.result["SafetyNetChecks"] == 2, "round 1's safety net should have found the task done"
-    assert not env.endpoint.accepted, "nothing was delivered, and nothing was lost"
+    assert measured.result["SafetyNetChecks"] == 1, "round 1's re-registration should have taken the finish at once"
+    assert measured.result["TaskStoppedAt"] is not None
+    assert not env.endpoint.accepted, "nothing was sent to a callback; the finish travelled on the correlation"
     assert env.registration(arn) is None

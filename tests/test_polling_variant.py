@@ -34,7 +34,7 @@ def test_a_migration_of_any_length_succeeds_with_a_bounded_detection_lag(
     assert result["FullLoadProgressPercent"] == 100
     assert result["WaitSeconds"] >= hours * 3600 - 1, "finished before the task did"
     assert 0 <= result["DetectionLagSeconds"] <= MAX_INTERVAL + 2, "lag exceeds the poll cap"
-    assert result["Polls"] == env.dms.calls["DescribeReplicationTasks"]
+    assert result["Polls"] == env.dms.calls["DescribeReplicationTasks"] - 1, "one look before the start, then polls"
     assert env.dms.task(arn).start_calls == 1
 
 
@@ -43,19 +43,21 @@ def test_a_throttling_burst_while_polling_is_absorbed_and_counted(
 ) -> None:
     env = make_local_environment(polling_handler.handler)
     arn = env.dms.add_task("orders-full-load", TaskPlan(duration=timedelta(hours=2)))
-    env.dms.throttle(8, operation="DescribeReplicationTasks")
+    env.dms.throttle(8, operation="DescribeReplicationTasks", after=1)  # after the look, while polling
 
     measured = env.runner.run({"ReplicationTaskArn": arn})
 
     assert measured.status == "SUCCEEDED", measured.error
     assert measured.result["TransientErrors"] == 8
-    assert measured.result["Polls"] == env.dms.calls["DescribeReplicationTasks"]
+    assert measured.result["Polls"] == env.dms.calls["DescribeReplicationTasks"] - 1, "one look, then the polls"
 
 
 def test_server_errors_while_polling_are_absorbed(make_local_environment: LocalEnvironmentFactory) -> None:
     env = make_local_environment(polling_handler.handler)
     arn = env.dms.add_task("orders-full-load", TaskPlan(duration=timedelta(hours=1)))
-    env.dms.fail_next(3, code="InternalFailure", message="boom", status=500, operation="DescribeReplicationTasks")
+    env.dms.fail_next(
+        3, code="InternalFailure", message="boom", status=500, operation="DescribeReplicationTasks", after=1
+    )
 
     measured = env.runner.run({"ReplicationTaskArn": arn})
 
@@ -66,14 +68,14 @@ def test_server_errors_while_polling_are_absorbed(make_local_environment: LocalE
 def test_a_task_that_disappears_while_polling_fails_fast(make_local_environment: LocalEnvironmentFactory) -> None:
     env = make_local_environment(polling_handler.handler)
     arn = env.dms.add_task("orders-full-load", TaskPlan(duration=timedelta(hours=1)))
-    env.dms.fail_next(1, code="ResourceNotFoundFault", message="gone", operation="DescribeReplicationTasks")
+    env.dms.fail_next(1, code="ResourceNotFoundFault", message="gone", operation="DescribeReplicationTasks", after=1)
 
     measured = env.runner.run({"ReplicationTaskArn": arn})
 
     assert measured.status == "FAILED"
     assert measured.error is not None
     assert "not found" in measured.error["ErrorMessage"]
-    assert env.dms.calls["DescribeReplicationTasks"] == 1
+    assert env.dms.calls["DescribeReplicationTasks"] == 2, "the look, then the one poll that failed"
 
 
 def test_a_bad_setting_fails_the_execution_naming_the_variable(

@@ -95,12 +95,18 @@ def test_an_unknown_task_fails_fast_without_retrying(variant: Variant) -> None:
     assert measured.status == "FAILED", variant.name
     assert measured.error is not None
     assert "not found" in measured.error["ErrorMessage"], f"{variant.name}: {measured.error}"
-    assert variant.dms.calls["StartReplicationTask"] == 1, f"{variant.name} retried a terminal error"
+    assert variant.dms.calls["DescribeReplicationTasks"] == 1, f"{variant.name} retried a terminal error"
+    assert variant.dms.calls["StartReplicationTask"] == 0, "the look found no task: nothing to start"
 
 
 def test_access_denied_fails_fast_with_the_dms_message(variant: Variant) -> None:
     arn = variant.dms.add_task("orders-full-load", TaskPlan(duration=timedelta(hours=1)))
-    variant.dms.fail_next(1, code="AccessDeniedException", message="not authorized to perform dms:StartReplicationTask")
+    variant.dms.fail_next(
+        1,
+        code="AccessDeniedException",
+        message="not authorized to perform dms:StartReplicationTask",
+        operation="StartReplicationTask",
+    )
 
     measured = variant.run({"ReplicationTaskArn": arn})
 

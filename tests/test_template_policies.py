@@ -60,7 +60,8 @@ PERMISSIONS: dict[str, Permissions] = {
     ),
     "CallbackFunction": Permissions(
         granted={
-            "dynamodb:PutItem": "migration_wait.correlation_store:CorrelationStore.register",
+            # The claim, and the take-over of a claim whose execution ended (CorrelationStore.take_over).
+            "dynamodb:PutItem": "migration_wait.correlation_store:CorrelationStore._put_claim",
             "dynamodb:UpdateItem": "migration_wait.correlation_store:CorrelationStore.reregister",
             "dynamodb:DeleteItem": "migration_wait.correlation_store:CorrelationStore.release",
             "dms:StartReplicationTask": "migration_wait.dms_gateway:DmsGateway.start_task",
@@ -70,6 +71,7 @@ PERMISSIONS: dict[str, Permissions] = {
         },
         not_called={
             "dynamodb:GetItem": "CorrelationStore.find: only the completer looks a correlation up",
+            "lambda:GetDurableExecutionHistory": "DurableExecutions.callback_outcome: only the completers send callbacks",
         },
     ),
     "DmsEventsFunction": Permissions(
@@ -101,8 +103,7 @@ PERMISSIONS: dict[str, Permissions] = {
         },
         not_called={
             "dynamodb:GetItem": "CorrelationStore.find, CallbackTokenStore.find: only CallbackApiFunction looks up",
-            "dms:StartReplicationTask": "DmsGateway (the shared workflow imports it): the third party starts the job",
-            "dms:DescribeReplicationTasks": "DmsGateway: the safety net reads the third party's job status instead",
+            "lambda:GetDurableExecutionHistory": "DurableExecutions.callback_outcome: only the completers send callbacks",
         },
     ),
     "CallbackApiFunction": Permissions(

@@ -30,7 +30,9 @@ def dms_client() -> DatabaseMigrationServiceClient:
 # Callers outside durable steps (the completers) have no step retry behind them: their DMS reads retry throttling and
 # 5xx in botocore's standard mode (5 attempts, exponential backoff with jitter), and what still fails raises, so
 # Lambda's asynchronous retries (two, hours apart at most) take over, then the dead-letter queue.
-_COMPLETER_DMS_CONFIG = Config(connect_timeout=5, read_timeout=10, retries={"mode": "standard", "max_attempts": 5})
+_COMPLETER_DMS_CONFIG = Config(
+    connect_timeout=5, read_timeout=10, retries={"mode": "standard", "total_max_attempts": 5}
+)
 
 
 @cache

@@ -80,9 +80,12 @@ def count_durable_operations(execution: Any) -> OperationCount:
             counted_by_parent.update(c.operation_id for c in inner)
             callback_waits += 1
             parts[label] = 3 + submitter_retries
+        elif op.operation_type is OperationType.CALLBACK:
+            # A callback created on its own (create_callback, then steps, then result()): one round of a wait.
+            callback_waits += 1
+            parts[label] = 1
         elif op.operation_type in (
             OperationType.WAIT,
-            OperationType.CALLBACK,
             OperationType.CONTEXT,
             OperationType.CHAINED_INVOKE,
         ):
