@@ -24,7 +24,7 @@ CHECKOV_STAMP := $(CHECKOV_VENV)/.installed-$(shell cksum < requirements-checkov
 # The functions' runtime; sam build and the built-artifact test need this interpreter (pyenv is enough).
 RUNTIME_PYTHON_VERSION := 3.13
 
-.PHONY: compare test lint typecheck template build pytest benchmark benchmark-callback third-party clean
+.PHONY: compare test lint typecheck template build pytest benchmark benchmark-callback third-party faults clean
 
 $(STAMP): requirements-dev.txt handlers/requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit("Python >= 3.11 is required, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
@@ -91,6 +91,11 @@ benchmark: $(STAMP)
 
 benchmark-callback: $(STAMP)
 	$(BIN)/python scripts/benchmark_callback.py $(ARGS)
+
+# Every fault (lost answers, throttling, crashes at every boundary, stale, duplicate, lost and malformed events) in
+# every variant: a table and the headline figures (make test runs the same scenarios as tests/test_fault_matrix.py).
+faults: $(STAMP)
+	$(BIN)/python scripts/fault_matrix.py $(ARGS)
 
 # One third-party job wait end to end, the signed callback shown (ARGS="--misbehave wrong-signature", "--fails").
 third-party: $(STAMP)

@@ -318,6 +318,7 @@ class SimulatedDms:
         code: str = "ThrottlingException",
         message: str = "Rate exceeded",
         status: int = 400,
+        *,
         operation: str | None = None,
         after: int = 0,
     ) -> None:
@@ -325,7 +326,7 @@ class SimulatedDms:
         with self._lock:
             self._faults.append(_FaultRule(SimulatedDmsError(code, message, status), operation, calls, after))
 
-    def throttle(self, calls: int, operation: str | None = None, after: int = 0) -> None:
+    def throttle(self, calls: int, *, operation: str | None = None, after: int = 0) -> None:
         """Answer the next ``calls`` requests with ThrottlingException, as DMS does under a burst."""
         self.fail_next(calls, operation=operation, after=after)
 

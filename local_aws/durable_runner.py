@@ -109,6 +109,15 @@ def retry_failed_invocations_after(runner: DurableFunctionTestRunner, seconds: f
     executor.RETRY_BACKOFF_SECONDS = seconds
 
 
+def stop_execution(runner: DurableFunctionTestRunner, execution_arn: str) -> None:
+    """Stop an execution as StopDurableExecution does (the testing runner serves it only over its web API)."""
+    executor = _private(runner, "_executor", "the executor")
+    stop = getattr(executor, "stop_execution", None)
+    if not callable(stop):
+        raise RunnerContractError("Executor has no stop_execution(arn): the pinned testing SDK changed")
+    stop(execution_arn)
+
+
 def execution_history_event_count(runner: DurableFunctionTestRunner, execution_arn: str) -> int:
     """Every event of the execution's history; the runner's own ``get_execution_history`` returns only page one."""
     executor = _private(runner, "_executor", "the executor")
@@ -182,6 +191,9 @@ class LocalDurableRunner:
 
     def fire_callback_timeout(self, execution_arn: str, callback_id: str) -> None:
         fire_callback_timeout(self.runner, execution_arn, callback_id)
+
+    def stop(self, execution_arn: str) -> None:
+        stop_execution(self.runner, execution_arn)
 
     def retry_failed_invocations_after(self, seconds: float) -> None:
         retry_failed_invocations_after(self.runner, seconds)

@@ -71,7 +71,7 @@ PERMISSIONS: dict[str, Permissions] = {
         },
         not_called={
             "dynamodb:GetItem": "CorrelationStore.find: only the completer looks a correlation up",
-            "lambda:GetDurableExecutionHistory": "DurableExecutions.callback_outcome: only the completers send callbacks",
+            "lambda:GetDurableExecutionHistory": "DurableExecutions.callback_outcome: only completers send callbacks",
         },
     ),
     "DmsEventsFunction": Permissions(
@@ -103,7 +103,7 @@ PERMISSIONS: dict[str, Permissions] = {
         },
         not_called={
             "dynamodb:GetItem": "CorrelationStore.find, CallbackTokenStore.find: only CallbackApiFunction looks up",
-            "lambda:GetDurableExecutionHistory": "DurableExecutions.callback_outcome: only the completers send callbacks",
+            "lambda:GetDurableExecutionHistory": "DurableExecutions.callback_outcome: only completers send callbacks",
         },
     ),
     "CallbackApiFunction": Permissions(

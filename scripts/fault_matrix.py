@@ -1,0 +1,44 @@
+"""Run the fault-injection matrix: every fault, every variant, locally; print the table and the headline figures.
+
+python scripts/fault_matrix.py                  # the whole matrix (about 10 s)
+python scripts/fault_matrix.py --only callback  # the scenarios whose "variant: fault" contains the text
+python scripts/fault_matrix.py --json out.json  # also write every row as JSON
+
+Exit 0 when every scenario ends as expected, 1 when one does not, 2 for a usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from local_aws.fault_matrix import format_table, run_matrix, scenarios
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Inject every fault into every variant and report the outcomes.")
+    parser.add_argument("--only", default="", help='run only scenarios whose "variant: fault" contains this text')
+    parser.add_argument("--json", type=Path, default=None, help="also write the rows and the headline as JSON here")
+    args = parser.parse_args(argv)
+    if args.only and not any(args.only in s.key for s in scenarios()):
+        print(f"fault_matrix: no scenario matches --only {args.only!r}", file=sys.stderr)
+        return 2
+    if args.json is not None and not args.json.parent.is_dir():
+        print(f"fault_matrix: --json {args.json}: no such directory {args.json.parent}", file=sys.stderr)
+        return 2
+    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "CRITICAL")
+    # The local runner logs every injected crash and every safety-net timeout it fires: expected here, not news.
+    logging.getLogger("aws_durable_execution_sdk_python_testing").setLevel(logging.CRITICAL)
+    summary = run_matrix(lambda s: args.only in s.key)
+    print(format_table(summary))
+    if args.json is not None:
+        args.json.write_text(summary.to_json() + "\n", encoding="utf-8")
+    return 0 if summary.passed else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
