@@ -482,6 +482,12 @@ def scenarios() -> list[Scenario]:
             _third_party_scenario(lambda f, e: f.crash_after("dynamodb", "PutItem", when=_table(e.table_name))),
         ),
         Scenario(
+            "callback API: crash between the token lookup and the send",
+            THIRD_PARTY,
+            _third_party_scenario(lambda f, e: f.crash_after("dynamodb", "GetItem", when=_table(e.token_table_name))),
+            note="the function URL answers 502; the third party sends its callback again",
+        ),
+        Scenario(
             "callback API: callback-success answer lost",
             THIRD_PARTY,
             _third_party_scenario(lambda f, _e: f.lose_answer("lambda", "SendDurableExecutionCallbackSuccess")),

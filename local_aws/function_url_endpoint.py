@@ -62,6 +62,11 @@ class LocalFunctionUrlEndpoint(LoopbackHttpServer):
                 except Exception:  # noqa: BLE001 - as on AWS: a function error is a bare 502, no details
                     self._send(502, {"content-type": "application/json"}, b'{"Message":"Internal Server Error"}')
                     return
+                except BaseException as crash:  # a simulated crash (local_aws.faults): the runtime died mid-request
+                    if isinstance(crash, KeyboardInterrupt | SystemExit):
+                        raise
+                    self._send(502, {"content-type": "application/json"}, b'{"Message":"Internal Server Error"}')
+                    return
                 self._send(*_http_answer(answer))
 
             def do_GET(self) -> None:
