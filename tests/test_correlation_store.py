@@ -181,3 +181,100 @@ def test_throttling_and_server_errors_are_retryable(code: str, status: int) -> N
 
         with pytest.raises(CorrelationStoreUnavailableError, match=code):
             store.find(TASK)
+
+
+# --- run binding, take-over of a dead holder, a finish left for the next round ----------------------------------
+
+BOUND = datetime(2026, 11, 26, 11, 59, tzinfo=UTC)
+
+
+def test_the_claim_records_when_this_run_began(store: CorrelationStore) -> None:
+    store.register(TASK, "cb-0", FIRST, LIFETIME, BOUND)
+
+    found = store.find(TASK)
+
+    assert found is not None
+    assert found.run_bound_at == BOUND
+
+
+def test_a_take_over_replaces_exactly_the_holder_it_was_told_about(store: CorrelationStore) -> None:
+    store.register(TASK, "cb-0", FIRST, LIFETIME)
+    with pytest.raises(TaskAlreadyAwaitedError) as refused:
+        store.register(TASK, "cb-new", SECOND, LIFETIME, BOUND)
+    holder = refused.value.holder
+    assert holder is not None, "the refusal names the holder"
+    assert holder.execution_arn == FIRST
+
+    store.take_over(TASK, holder, callback_id="cb-new", execution_arn=SECOND, lifetime=LIFETIME, run_bound_at=BOUND)
+
+    found = store.find(TASK)
+    assert found is not None
+    assert (found.execution_arn, found.callback_id, found.run_bound_at) == (SECOND, "cb-new", BOUND)
+
+
+def test_a_take_over_of_a_holder_that_already_moved_on_is_refused_and_changes_nothing(store: CorrelationStore) -> None:
+    store.register(TASK, "cb-0", FIRST, LIFETIME)
+    with pytest.raises(TaskAlreadyAwaitedError) as refused:
+        store.register(TASK, "cb-new", SECOND, LIFETIME)
+    holder = refused.value.holder
+    assert holder is not None
+    store.reregister(TASK, "cb-1", FIRST, 1, LIFETIME)  # the holder was alive after all: it moved to round 1
+
+    with pytest.raises(TaskAlreadyAwaitedError):
+        store.take_over(TASK, holder, callback_id="cb-new", execution_arn=SECOND, lifetime=LIFETIME)
+
+    found = store.find(TASK)
+    assert found is not None
+    assert (found.execution_arn, found.callback_id) == (FIRST, "cb-1")
+
+
+def test_a_replayed_take_over_succeeds(store: CorrelationStore) -> None:
+    store.register(TASK, "cb-0", FIRST, LIFETIME)
+    with pytest.raises(TaskAlreadyAwaitedError) as refused:
+        store.register(TASK, "cb-new", SECOND, LIFETIME)
+    holder = refused.value.holder
+    assert holder is not None
+    store.take_over(TASK, holder, callback_id="cb-new", execution_arn=SECOND, lifetime=LIFETIME)
+
+    store.take_over(TASK, holder, callback_id="cb-new", execution_arn=SECOND, lifetime=LIFETIME)
+
+    found = store.find(TASK)
+    assert found is not None
+    assert found.execution_arn == SECOND
+
+
+def test_a_finish_left_on_the_closed_callback_comes_back_with_the_next_re_registration(store: CorrelationStore) -> None:
+    store.register(TASK, "cb-0", FIRST, LIFETIME)
+
+    assert store.leave_pending(TASK, "cb-0", '{"Status":"stopped"}')
+    registration = store.reregister(TASK, "cb-1", FIRST, 1, LIFETIME)
+
+    assert registration.pending_finish == '{"Status":"stopped"}'
+    assert registration.callback_id == "cb-1"
+
+
+def test_a_replayed_re_registration_still_returns_the_finish(store: CorrelationStore) -> None:
+    store.register(TASK, "cb-0", FIRST, LIFETIME)
+    store.leave_pending(TASK, "cb-0", '{"Status":"stopped"}')
+    store.reregister(TASK, "cb-1", FIRST, 1, LIFETIME)
+
+    replayed = store.reregister(TASK, "cb-1", FIRST, 1, LIFETIME)
+
+    assert replayed.pending_finish == '{"Status":"stopped"}', "a lost answer must not lose the finish"
+
+
+def test_a_finish_is_not_left_once_the_item_moved_to_another_callback(store: CorrelationStore) -> None:
+    store.register(TASK, "cb-0", FIRST, LIFETIME)
+    store.reregister(TASK, "cb-1", FIRST, 1, LIFETIME)
+
+    assert not store.leave_pending(TASK, "cb-0", '{"Status":"stopped"}')
+    found = store.find(TASK)
+    assert found is not None
+    assert found.pending_finish is None
+
+
+def test_a_finish_is_not_left_on_a_callback_already_delivered_to(store: CorrelationStore) -> None:
+    store.register(TASK, "cb-0", FIRST, LIFETIME)
+    store.mark_delivered(TASK, "cb-0")
+
+    assert not store.leave_pending(TASK, "cb-0", '{"Status":"stopped"}')

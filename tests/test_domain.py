@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from migration_wait.domain import (
     StartReplicationTaskType,
     TaskOutcome,
+    TaskSnapshot,
     classify_task_state,
     parse_migration_request,
 )
@@ -89,3 +92,43 @@ def test_arns_of_other_partitions_are_accepted() -> None:
         "arn:aws-us-gov:dms:us-gov-west-1:123456789012:task:ABC",
     ):
         assert parse_migration_request({"ReplicationTaskArn": arn}).replication_task_arn == arn
+
+
+# --- run binding: a finished state counts only for the run that began after the look --------------------------
+
+BOUND = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+
+
+def _finished(start: datetime | None, stop: datetime | None) -> TaskSnapshot:
+    return TaskSnapshot(
+        status="stopped",
+        stop_reason="Stop Reason FULL_LOAD_ONLY_FINISHED",
+        last_failure_message=None,
+        full_load_progress_percent=100,
+        stop_date=stop,
+        observed_at=BOUND + timedelta(hours=3),
+        start_date=start,
+    )
+
+
+def test_a_run_that_began_after_the_look_belongs_to_the_wait() -> None:
+    assert _finished(BOUND + timedelta(seconds=1), BOUND + timedelta(hours=2)).belongs_to_run(BOUND)
+
+
+def test_the_previous_run_that_stopped_in_the_same_second_as_the_look_does_not() -> None:
+    previous = _finished(BOUND - timedelta(hours=2), BOUND + timedelta(milliseconds=500))
+
+    assert not previous.belongs_to_run(BOUND), "its StartDate predates the look: another run's end"
+
+
+def test_without_a_start_date_the_stop_date_decides() -> None:
+    assert _finished(None, BOUND + timedelta(hours=1)).belongs_to_run(BOUND)
+    assert not _finished(None, BOUND - timedelta(hours=1)).belongs_to_run(BOUND)
+
+
+def test_a_state_with_neither_date_is_not_tied_to_the_run() -> None:
+    assert not _finished(None, None).belongs_to_run(BOUND)
+
+
+def test_a_wait_begun_before_runs_were_bound_accepts_every_state() -> None:
+    assert _finished(BOUND - timedelta(days=3), BOUND - timedelta(days=2)).belongs_to_run(None)
