@@ -548,7 +548,8 @@ def test_a_crash_after_the_send_completes_the_execution_once_and_the_retry_gets_
 
     assert env.runner.measure(waiting.execution_arn).status == "SUCCEEDED"
     assert env.lambda_endpoint.accepted == {"succeed": 1}, "the execution was completed more than once"
-    # The retry's answer is recorded and stands; it is 404 no-waiting-execution today, although this very request
-    # completed the execution: the retry's send is refused as closed, and nothing remembers the earlier attempt.
+    # The retry's answer is recorded and stands. Here it is 404 no-waiting-execution, although this very request
+    # completed the execution: the execution has finished and released its correlation, so the callback id is gone
+    # and nothing can be asked. (Before the release, the sender's look at the history answers 200 completed.)
     assert retried.recorded
     assert again == CallbackAnswer(retried.status, retried.body, recorded=True), "the recorded answer must stand"

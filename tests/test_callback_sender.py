@@ -339,13 +339,27 @@ def test_a_lost_request_after_someone_else_completed_the_callback_is_closed(
 def test_a_refused_connection_is_not_ambiguous(
     endpoint_runner: tuple[LocalDurableRunner, LocalCallbackEndpoint],
 ) -> None:
-    local, endpoint = endpoint_runner
+    local, _endpoint = endpoint_runner
     arn = local.start({})
     callback_id = local.runner.wait_for_callback(arn, name=CALLBACK_NAME)
-    local.runner.send_callback_success(callback_id, b'"first"')
+    local.runner.send_callback_success(callback_id, b'"someone else\'s"')
     local.wait(arn)
 
     with RefusedConnections(lambda_callback_client(), SUCCESS), pytest.raises(CallbackClosedError):
         CallbackSender(sleep=RecordedSleep()).succeed(callback_id, '"first"', execution_arn=arn)
 
-    assert not endpoint.reads, "a request that never left cannot have been applied: no history read"
+
+def test_closed_to_a_clean_send_counts_as_delivered_when_an_earlier_invocation_sent_this_very_result(
+    endpoint_runner: tuple[LocalDurableRunner, LocalCallbackEndpoint],
+) -> None:
+    """The retry of a delivery whose Lambda died after its send: the history shows the completion it made."""
+    local, endpoint = endpoint_runner
+    arn = local.start({})
+    callback_id = local.runner.wait_for_callback(arn, name=CALLBACK_NAME)
+    CallbackSender(sleep=RecordedSleep()).succeed(callback_id, '"first"', execution_arn=arn)
+    local.wait(arn)
+
+    CallbackSender(sleep=RecordedSleep()).succeed(callback_id, '"first"', execution_arn=arn)
+
+    assert endpoint.accepted["succeed"] == 1
+    assert endpoint.reads, "the closed answer was settled from the execution's history"

@@ -11,8 +11,10 @@ faults itself (``SEND_ATTEMPTS`` attempts, backoff from ``FIRST_BACKOFF_SECONDS`
 ambiguous one and the caller named the execution, the execution's history decides
 (``DurableExecutions.callback_outcome``): a callback that ended with this very completion (the same result; the same
 ErrorType and ErrorData) was completed by the ambiguous attempt, and the send returns normally; anything else is
-CallbackClosedError. Throttling is not ambiguous: a throttled request was not applied. Transient faults that outlast
-the attempts raise CallbackDeliveryUnavailableError (retryable), never swallowed.
+CallbackClosedError. Throttling is not ambiguous: a throttled request was not applied. A "closed" answer to a send
+that was not ambiguous gets one look at the history too: an earlier invocation may have sent this very completion and
+died before it could record it (the third party's retry of a callback whose first delivery crashed after the send).
+Transient faults that outlast the attempts raise CallbackDeliveryUnavailableError (retryable), never swallowed.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ from migration_wait.errors import (
     DurableExecutionNotFoundError,
     DurableExecutionReadRejectedError,
     DurableExecutionReadUnavailableError,
+    MigrationWaitError,
 )
 
 if TYPE_CHECKING:
@@ -132,6 +135,9 @@ class CallbackSender:
                     if ambiguous and execution_arn is not None:
                         self._settle_closed_after_lost_answer(kind, callback_id, execution_arn, shows_this, err)
                         return
+                    if execution_arn is not None and self._ended_with_this(callback_id, execution_arn, shows_this):
+                        # An earlier invocation sent this very completion and died before it could say so.
+                        return
                     raise CallbackClosedError(f"the callback is already closed ({code}: {message})") from err
                 if not is_transient(err):
                     raise CallbackRejectedError(f"Lambda rejected the callback {kind}: {code}: {message}") from err
@@ -150,6 +156,16 @@ class CallbackSender:
         raise CallbackDeliveryUnavailableError(
             f"could not send the callback {kind} in {self.attempts} attempts: {fault}"
         ) from cause
+
+    def _ended_with_this(
+        self, callback_id: str, execution_arn: str, shows_this: Callable[[CallbackOutcome], bool]
+    ) -> bool:
+        """One look at the history: did the callback end with this very completion? Unreadable means no."""
+        try:
+            outcome = self.executions.callback_outcome(execution_arn, callback_id)
+        except MigrationWaitError:
+            return False
+        return outcome is not None and shows_this(outcome)
 
     def _settle_closed_after_lost_answer(
         self,
