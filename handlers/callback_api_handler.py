@@ -10,11 +10,11 @@ from typing import Any
 from aws_lambda_powertools.event_handler import LambdaFunctionUrlResolver, Response, content_types
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from migration_wait.callback_api import CallbackAnswer, build_receiver, function_url_request_problem
-from migration_wait.callback_secrets import signing_secrets
-from migration_wait.errors import RetryableError
-from migration_wait.observability import get_logger
-from migration_wait.settings import CallbackApiSettings
+from callback_api.receiver import CallbackAnswer, build_receiver, function_url_request_problem
+from callback_api.signing_secrets import signing_secrets
+from waiting.errors import RetryableError
+from waiting.observability import get_logger
+from waiting.settings import CallbackApiSettings
 
 # debug=False whatever POWERTOOLS_DEV says: a response never carries a stack trace.
 app = LambdaFunctionUrlResolver(debug=False)

@@ -6,15 +6,15 @@ from typing import Any
 
 from aws_durable_execution_sdk_python import DurableContext, durable_execution
 
-from migration_wait.callback_waiting import CallbackWaiter
-from migration_wait.correlation_store import CorrelationStore
-from migration_wait.dms_gateway import DmsGateway
-from migration_wait.dms_task_work import DmsTaskWork
-from migration_wait.domain import MigrationResult, parse_migration_request
-from migration_wait.durable_executions import DurableExecutions
-from migration_wait.observability import get_logger
-from migration_wait.settings import CallbackSettings
-from migration_wait.workflow import run_migration_wait
+from aws_adapters.correlation_store import CorrelationStore
+from aws_adapters.dms_gateway import DmsGateway
+from aws_adapters.durable_executions import DurableExecutions
+from job_kinds.dms_task.work import DmsTaskWork
+from waiting.callback_rounds import CallbackWaiter
+from waiting.domain import MigrationResult, parse_migration_request
+from waiting.observability import get_logger
+from waiting.settings import CallbackSettings
+from waiting.workflow import run_migration_wait
 
 
 @durable_execution

@@ -6,13 +6,13 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from migration_wait.aws_clients import completer_dms_client
-from migration_wait.callback_completion import CompletionReport, TaskEventCompleter
-from migration_wait.callback_sender import CallbackSender
-from migration_wait.correlation_store import CorrelationStore
-from migration_wait.dms_gateway import DmsGateway
-from migration_wait.observability import get_logger
-from migration_wait.settings import CompleterSettings
+from aws_adapters.callback_sender import CallbackSender
+from aws_adapters.clients import completer_dms_client
+from aws_adapters.correlation_store import CorrelationStore
+from aws_adapters.dms_gateway import DmsGateway
+from job_kinds.dms_task.event_completer import CompletionReport, TaskEventCompleter
+from waiting.observability import get_logger
+from waiting.settings import CompleterSettings
 
 
 def handler(event: Any, context: LambdaContext) -> CompletionReport:

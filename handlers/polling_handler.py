@@ -6,13 +6,13 @@ from typing import Any
 
 from aws_durable_execution_sdk_python import DurableContext, durable_execution
 
-from migration_wait.dms_gateway import DmsGateway
-from migration_wait.dms_task_work import DmsTaskWork
-from migration_wait.domain import MigrationResult, parse_migration_request
-from migration_wait.observability import get_logger
-from migration_wait.polling import PollingWaiter
-from migration_wait.settings import PollingSettings
-from migration_wait.workflow import run_migration_wait
+from aws_adapters.dms_gateway import DmsGateway
+from job_kinds.dms_task.work import DmsTaskWork
+from waiting.domain import MigrationResult, parse_migration_request
+from waiting.observability import get_logger
+from waiting.polling import PollingWaiter
+from waiting.settings import PollingSettings
+from waiting.workflow import run_migration_wait
 
 
 @durable_execution

@@ -7,16 +7,16 @@ from typing import Any
 
 from aws_durable_execution_sdk_python import DurableContext, durable_execution
 
-from migration_wait.callback_tokens import CallbackTokenStore
-from migration_wait.callback_waiting import CORRELATION_GRACE, CallbackWaiter
-from migration_wait.correlation_store import CorrelationStore
-from migration_wait.domain import MigrationResult, Variant, parse_migration_request
-from migration_wait.durable_executions import DurableExecutions
-from migration_wait.observability import get_logger
-from migration_wait.settings import CallbackSettings, ThirdPartySettings
-from migration_wait.third_party_jobs import ThirdPartyJobs
-from migration_wait.third_party_waiting import ThirdPartyJobWork
-from migration_wait.workflow import run_migration_wait
+from aws_adapters.correlation_store import CorrelationStore
+from aws_adapters.durable_executions import DurableExecutions
+from callback_api.tokens import CallbackTokenStore
+from job_kinds.third_party_job.jobs_api import ThirdPartyJobs
+from job_kinds.third_party_job.work import ThirdPartyJobWork
+from waiting.callback_rounds import CORRELATION_GRACE, CallbackWaiter
+from waiting.domain import MigrationResult, Variant, parse_migration_request
+from waiting.observability import get_logger
+from waiting.settings import CallbackSettings, ThirdPartySettings
+from waiting.workflow import run_migration_wait
 
 
 @durable_execution

@@ -10,10 +10,10 @@ from typing import Any
 
 import botocore.retries.standard
 
+from aws_adapters.clients import reset_clients
 from local_aws.dms_simulation import SimulatedDms
 from local_aws.dms_transport import SimulatedDmsTransport
 from local_aws.durable_runner import LocalDurableRunner, local_durable_runner
-from migration_wait.aws_clients import reset_clients
 
 DUMMY_AWS_ENVIRONMENT = {
     "AWS_ACCESS_KEY_ID": "testing",

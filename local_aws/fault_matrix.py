@@ -28,6 +28,7 @@ from typing import Any
 import callback_handler
 import polling_handler
 import third_party_job_handler
+from aws_adapters.clients import dms_client
 from local_aws.callback_environment import CallbackEnvironment, callback_environment
 from local_aws.dms_simulation import SimulatedDms, TaskPlan
 from local_aws.durable_runner import ExecutionMeasurements, LocalDurableRunner
@@ -35,7 +36,6 @@ from local_aws.environment import local_environment
 from local_aws.faults import FaultPlan, SimulatedLambdaCrash, crash_tolerant
 from local_aws.simulated_timeline import CallbackTimeline
 from local_aws.third_party_environment import ThirdPartyEnvironment, third_party_environment
-from migration_wait.aws_clients import dms_client
 
 POLLING, CALLBACK, THIRD_PARTY = "polling", "callback", "third-party"
 # Lambda retries a failed asynchronous invocation twice (three tries in all), then the dead-letter queue keeps it.

@@ -82,7 +82,7 @@ from botocore.awsrequest import AWSPreparedRequest, AWSResponse, HTTPHeaders
 from botocore.exceptions import ReadTimeoutError
 from botocore.httpsession import URLLib3Session
 
-from migration_wait.aws_clients import reset_clients
+from aws_adapters.clients import reset_clients
 
 
 class FaultKind(StrEnum):

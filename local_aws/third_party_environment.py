@@ -18,6 +18,11 @@ from typing import Any
 
 import callback_api_handler
 import third_party_job_handler
+from aws_adapters.clients import dynamodb_client, secretsmanager_client
+from aws_adapters.correlation_store import CorrelationStore
+from callback_api.signatures import signed_headers
+from callback_api.signing_secrets import signing_secrets
+from callback_api.tokens import CallbackTokenStore
 from local_aws.callback_endpoint import LocalCallbackEndpoint
 from local_aws.callback_environment import LambdaContextStandIn, callback_environment
 from local_aws.dms_simulation import SimulatedDms
@@ -26,12 +31,7 @@ from local_aws.environment import patched_environment
 from local_aws.function_url_endpoint import LocalFunctionUrlEndpoint
 from local_aws.simulated_timeline import CallbackTimeline, TimelineLog
 from local_aws.third_party_service import LocalThirdPartyService, Misbehaviour, post
-from migration_wait.aws_clients import dynamodb_client, secretsmanager_client
-from migration_wait.callback_secrets import signing_secrets
-from migration_wait.callback_signatures import signed_headers
-from migration_wait.callback_tokens import CallbackTokenStore
-from migration_wait.callback_waiting import WAIT_ROUND_NAME
-from migration_wait.correlation_store import CorrelationStore
+from waiting.callback_rounds import WAIT_ROUND_NAME
 
 DEFAULT_TABLE_NAME = "migration-wait-third-party-callbacks"
 DEFAULT_TOKEN_TABLE_NAME = "migration-wait-callback-tokens"  # noqa: S105 - a table name, not a secret

@@ -1,6 +1,6 @@
 """A third party's job service on 127.0.0.1: it runs migration jobs and calls back a signed URL; it can misbehave.
 
-The HTTP API is the one ``handlers/migration_wait/third_party_jobs.py`` speaks: ``PUT /jobs/{JobId}`` starts a job
+The HTTP API is the one ``handlers/job_kinds/third_party_job/jobs_api.py`` speaks: ``PUT /jobs/{JobId}`` starts a job
 for a replication task (201; 200 with the same job for a repeated request; 404 unknown task; 409 busy task or a
 JobId reused for another request), ``GET /jobs/{JobId}`` answers the job status document.
 
@@ -28,9 +28,9 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import urlsplit
 
+from callback_api.signatures import TIMESTAMP_HEADER, signed_headers
 from local_aws.dms_simulation import SimulatedDms, SimulatedDmsError
 from local_aws.loopback_http import LoopbackHttpServer, LoopbackRequestHandler
-from migration_wait.callback_signatures import TIMESTAMP_HEADER, signed_headers
 
 _JOB_PATH = re.compile(r"^/jobs/([A-Za-z0-9_.-]{1,128})$")
 _STATUS_FOR_FAULT = {"ResourceNotFoundFault": 404, "InvalidResourceStateFault": 409}

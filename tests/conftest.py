@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
+from aws_adapters.clients import reset_clients
 from local_aws.environment import DUMMY_AWS_ENVIRONMENT, LocalEnvironment, local_environment
-from migration_wait.aws_clients import reset_clients
 from tests.runner_modes import (
     CLOUD_OUTPUT_KEYS,
     CLOUD_TIMEOUT_OPTION,

@@ -16,24 +16,24 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from aws_adapters.callback_sender import CallbackSender
+from aws_adapters.clients import reset_clients, secretsmanager_client
+from callback_api.receiver import CallbackAnswer, SignedCallbackReceiver, build_receiver
+from callback_api.signatures import SIGNATURE_HEADER, TIMESTAMP_HEADER, signed_headers
+from callback_api.tokens import CallbackTokenStore, hash_token
 from local_aws.aws_call_meter import metered_aws_calls
 from local_aws.dms_simulation import TaskPlan
 from local_aws.function_url_endpoint import function_url_event
 from local_aws.third_party_environment import ThirdPartyEnvironment
 from local_aws.third_party_service import Misbehaviour
-from migration_wait.aws_clients import reset_clients, secretsmanager_client
-from migration_wait.callback_api import CallbackAnswer, SignedCallbackReceiver, build_receiver
-from migration_wait.callback_sender import CallbackSender
-from migration_wait.callback_signatures import SIGNATURE_HEADER, TIMESTAMP_HEADER, signed_headers
-from migration_wait.callback_tokens import CallbackTokenStore, hash_token
-from migration_wait.observability import get_logger
-from migration_wait.settings import (
+from tests.third_party_support import ThirdPartyEnvironmentFactory, WaitingExecution, start_waiting
+from tests.third_party_support import third_party_environments as _environments
+from waiting.observability import get_logger
+from waiting.settings import (
     DEFAULT_CALLBACK_MAX_BODY_BYTES,
     DEFAULT_REPLAY_WINDOW_SECONDS,
     CallbackApiSettings,
 )
-from tests.third_party_support import ThirdPartyEnvironmentFactory, WaitingExecution, start_waiting
-from tests.third_party_support import third_party_environments as _environments
 
 
 @pytest.fixture

@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from moto import mock_aws
 
+from aws_adapters.clients import reset_clients, secretsmanager_client
+from callback_api.signing_secrets import SecretsManagerSigningSecrets
 from local_aws.aws_call_meter import AwsCallMeter, metered_aws_calls
-from migration_wait.aws_clients import reset_clients, secretsmanager_client
-from migration_wait.callback_secrets import SecretsManagerSigningSecrets
-from migration_wait.errors import SigningSecretError
+from waiting.errors import SigningSecretError
 
 NAME = "migration-wait/signing"
 

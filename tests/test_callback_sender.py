@@ -14,13 +14,13 @@ from aws_durable_execution_sdk_python.config import Duration, WaitForCallbackCon
 from aws_durable_execution_sdk_python.exceptions import CallbackExternalError
 from botocore.stub import Stubber
 
+from aws_adapters.callback_sender import CallbackSender
+from aws_adapters.clients import lambda_callback_client, lambda_client
 from local_aws.callback_endpoint import LocalCallbackEndpoint
 from local_aws.durable_runner import LocalDurableRunner, local_durable_runner
 from local_aws.environment import patched_environment
-from migration_wait.aws_clients import lambda_callback_client, lambda_client
-from migration_wait.callback_sender import CallbackSender
-from migration_wait.errors import CallbackClosedError, CallbackDeliveryUnavailableError, CallbackRejectedError
 from tests.aws_faults import LostAnswers, RefusedConnections, send_over_http
+from waiting.errors import CallbackClosedError, CallbackDeliveryUnavailableError, CallbackRejectedError
 
 CALLBACK_NAME = "wait-for-test create callback id"
 SUCCESS = "SendDurableExecutionCallbackSuccess"

@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from migration_wait.callback_waiting import round_timeout_seconds
-from migration_wait.domain import TaskOutcome, parse_task_finish_record
-from migration_wait.errors import InvalidInputError, InvalidSettingError
-from migration_wait.settings import CallbackSettings, CompleterSettings
+from waiting.callback_rounds import round_timeout_seconds
+from waiting.domain import TaskOutcome, parse_task_finish_record
+from waiting.errors import InvalidInputError, InvalidSettingError
+from waiting.settings import CallbackSettings, CompleterSettings
 
 TABLE = {"CALLBACK_TABLE_NAME": "migration-wait-callbacks"}
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from migration_wait.callback_signatures import (
+from callback_api.signatures import (
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
     SignatureMismatchError,
@@ -84,7 +84,7 @@ def test_every_accepted_secret_is_compared_in_constant_time_without_stopping_ear
 ) -> None:
     import hmac
 
-    from migration_wait import callback_signatures
+    from callback_api import signatures as callback_signatures
 
     compared: list[tuple[bytes, bytes]] = []
     real_compare = hmac.compare_digest

@@ -8,11 +8,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from moto import mock_aws
 
+from aws_adapters.clients import dynamodb_client, reset_clients
+from callback_api.tokens import CallbackTokenStore, StoredAnswer, hash_token, new_callback_token
 from local_aws.third_party_environment import create_token_table
-from migration_wait.aws_clients import dynamodb_client, reset_clients
-from migration_wait.callback_tokens import CallbackTokenStore, StoredAnswer, hash_token, new_callback_token
-from migration_wait.errors import CallbackTokenStoreError
 from tests.aws_faults import LostAnswers
+from waiting.errors import CallbackTokenStoreError
 
 TABLE = "migration-wait-callback-tokens"
 TASK = "arn:aws:dms:us-east-1:123456789012:task:ORDERS"

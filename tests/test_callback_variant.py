@@ -16,13 +16,13 @@ from typing import Any
 
 import pytest
 
+from aws_adapters.callback_sender import CallbackSender
+from aws_adapters.clients import dms_client, dynamodb_client
 from local_aws.callback_environment import CallbackEnvironment
 from local_aws.dms_simulation import SimulatedOutcome, TaskPlan
 from local_aws.durable_runner import ExecutionMeasurements
-from migration_wait.aws_clients import dms_client, dynamodb_client
-from migration_wait.callback_sender import CallbackSender
-from migration_wait.errors import InvalidDmsEventError
 from tests.callback_support import CallbackEnvironmentFactory, callback_environments, run_with_event_delivered
+from waiting.errors import InvalidDmsEventError
 
 SHORT_SAFETY_NET = {"CALLBACK_TIMEOUT_SECONDS": "1", "MAX_WAIT_SECONDS": "300"}
 

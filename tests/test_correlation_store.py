@@ -10,9 +10,9 @@ import pytest
 from botocore.stub import Stubber
 from moto import mock_aws
 
+from aws_adapters.correlation_store import CorrelationStore
 from local_aws.callback_environment import create_correlation_table
-from migration_wait.correlation_store import CorrelationStore
-from migration_wait.errors import (
+from waiting.errors import (
     CorrelationLostError,
     CorrelationStoreError,
     CorrelationStoreUnavailableError,

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from migration_wait.dms_events import parse_dms_task_event
-from migration_wait.errors import InvalidDmsEventError
+from job_kinds.dms_task.events import parse_dms_task_event
+from waiting.errors import InvalidDmsEventError
 
 ARN = "arn:aws:dms:us-east-1:123456789012:task:AAAABBBB0CCCCDDDDEEEEE1FFFF2GGG3FFFFFF3"
 

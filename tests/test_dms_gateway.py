@@ -8,9 +8,9 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from migration_wait.dms_gateway import DmsGateway
-from migration_wait.domain import StartReplicationTaskType
-from migration_wait.errors import (
+from aws_adapters.dms_gateway import DmsGateway
+from waiting.domain import StartReplicationTaskType
+from waiting.errors import (
     DmsAccessDeniedError,
     DmsRequestRejectedError,
     DmsThrottledError,

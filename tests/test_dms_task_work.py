@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from migration_wait.dms_task_work import DmsTaskWork, start_took_effect
-from migration_wait.domain import MigrationRequest, StartReplicationTaskType, TaskSnapshot
-from migration_wait.errors import DmsRequestRejectedError, StartNotConfirmedError
+from job_kinds.dms_task.work import DmsTaskWork, start_took_effect
+from waiting.domain import MigrationRequest, StartReplicationTaskType, TaskSnapshot
+from waiting.errors import DmsRequestRejectedError, StartNotConfirmedError
 
 ARN = "arn:aws:dms:us-east-1:123456789012:task:ORDERS"
 LOOKED_AT = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)

@@ -6,14 +6,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from migration_wait.domain import (
+from waiting.domain import (
     StartReplicationTaskType,
     TaskOutcome,
     TaskSnapshot,
     classify_task_state,
     parse_migration_request,
 )
-from migration_wait.errors import InvalidInputError
+from waiting.errors import InvalidInputError
 
 ARN = "arn:aws:dms:us-east-1:123456789012:task:ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 

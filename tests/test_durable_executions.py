@@ -15,16 +15,16 @@ from aws_durable_execution_sdk_python.exceptions import CallbackError
 from botocore.config import Config
 from botocore.stub import Stubber
 
-from local_aws.callback_endpoint import LocalCallbackEndpoint
-from local_aws.durable_runner import LocalDurableRunner, local_durable_runner
-from local_aws.environment import patched_environment
-from migration_wait.durable_executions import (
+from aws_adapters.durable_executions import (
     CallbackOutcome,
     CallbackStatus,
     DurableExecutions,
     ExecutionStatus,
 )
-from migration_wait.errors import (
+from local_aws.callback_endpoint import LocalCallbackEndpoint
+from local_aws.durable_runner import LocalDurableRunner, local_durable_runner
+from local_aws.environment import patched_environment
+from waiting.errors import (
     DurableCallbackNotFoundError,
     DurableExecutionNotFoundError,
     DurableExecutionReadRejectedError,

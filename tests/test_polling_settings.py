@@ -6,10 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from migration_wait.domain import TaskSnapshot
-from migration_wait.errors import InvalidSettingError, MigrationWaitTimedOutError
-from migration_wait.polling import POLL_BUDGET, PollState, decide_next_poll, poll_interval_seconds
-from migration_wait.settings import PollingSettings
+from waiting.domain import TaskSnapshot
+from waiting.errors import InvalidSettingError, MigrationWaitTimedOutError
+from waiting.polling import POLL_BUDGET, PollState, decide_next_poll, poll_interval_seconds
+from waiting.settings import PollingSettings
 
 
 def test_defaults_apply_when_nothing_is_set() -> None:

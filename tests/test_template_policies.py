@@ -49,23 +49,23 @@ class Permissions:
 # What each function needs. Add a row when a function joins the template (the tests below say so); a row for a
 # function the template does not have yet is skipped, saying so.
 
-DURABLE_EXECUTION_STATUS = "migration_wait.durable_executions:DurableExecutions.status"
+DURABLE_EXECUTION_STATUS = "aws_adapters.durable_executions:DurableExecutions.status"
 
 PERMISSIONS: dict[str, Permissions] = {
     "PollingFunction": Permissions(
         granted={
-            "dms:StartReplicationTask": "migration_wait.dms_gateway:DmsGateway.start_task",
-            "dms:DescribeReplicationTasks": "migration_wait.dms_gateway:DmsGateway.describe_task",
+            "dms:StartReplicationTask": "aws_adapters.dms_gateway:DmsGateway.start_task",
+            "dms:DescribeReplicationTasks": "aws_adapters.dms_gateway:DmsGateway.describe_task",
         },
     ),
     "CallbackFunction": Permissions(
         granted={
             # The claim, and the take-over of a claim whose execution ended (CorrelationStore.take_over).
-            "dynamodb:PutItem": "migration_wait.correlation_store:CorrelationStore._put_claim",
-            "dynamodb:UpdateItem": "migration_wait.correlation_store:CorrelationStore.reregister",
-            "dynamodb:DeleteItem": "migration_wait.correlation_store:CorrelationStore.release",
-            "dms:StartReplicationTask": "migration_wait.dms_gateway:DmsGateway.start_task",
-            "dms:DescribeReplicationTasks": "migration_wait.dms_gateway:DmsGateway.describe_task",
+            "dynamodb:PutItem": "aws_adapters.correlation_store:CorrelationStore._put_claim",
+            "dynamodb:UpdateItem": "aws_adapters.correlation_store:CorrelationStore.reregister",
+            "dynamodb:DeleteItem": "aws_adapters.correlation_store:CorrelationStore.release",
+            "dms:StartReplicationTask": "aws_adapters.dms_gateway:DmsGateway.start_task",
+            "dms:DescribeReplicationTasks": "aws_adapters.dms_gateway:DmsGateway.describe_task",
             # Whether the execution holding a task's claim still runs (a dead holder's claim is taken over).
             "lambda:GetDurableExecution": DURABLE_EXECUTION_STATUS,
         },
@@ -76,13 +76,13 @@ PERMISSIONS: dict[str, Permissions] = {
     ),
     "DmsEventsFunction": Permissions(
         granted={
-            "dynamodb:GetItem": "migration_wait.correlation_store:CorrelationStore.find",
-            "dynamodb:UpdateItem": "migration_wait.correlation_store:CorrelationStore.mark_delivered",
-            "dms:DescribeReplicationTasks": "migration_wait.dms_gateway:DmsGateway.describe_task",
-            "lambda:SendDurableExecutionCallbackSuccess": "migration_wait.callback_sender:CallbackSender.succeed",
-            "lambda:SendDurableExecutionCallbackFailure": "migration_wait.callback_sender:CallbackSender.fail",
+            "dynamodb:GetItem": "aws_adapters.correlation_store:CorrelationStore.find",
+            "dynamodb:UpdateItem": "aws_adapters.correlation_store:CorrelationStore.mark_delivered",
+            "dms:DescribeReplicationTasks": "aws_adapters.dms_gateway:DmsGateway.describe_task",
+            "lambda:SendDurableExecutionCallbackSuccess": "aws_adapters.callback_sender:CallbackSender.succeed",
+            "lambda:SendDurableExecutionCallbackFailure": "aws_adapters.callback_sender:CallbackSender.fail",
             "lambda:GetDurableExecutionHistory": (
-                "migration_wait.durable_executions:DurableExecutions._history_newest_first"
+                "aws_adapters.durable_executions:DurableExecutions._history_newest_first"
             ),
         },
         not_called={
@@ -95,9 +95,9 @@ PERMISSIONS: dict[str, Permissions] = {
     "ThirdPartyJobFunction": Permissions(
         granted={
             # PutItem on two tables: the claim (CorrelationStore.register) and the token (CallbackTokenStore.issue).
-            "dynamodb:PutItem": "migration_wait.callback_tokens:CallbackTokenStore.issue",
-            "dynamodb:UpdateItem": "migration_wait.correlation_store:CorrelationStore.reregister",
-            "dynamodb:DeleteItem": "migration_wait.correlation_store:CorrelationStore.release",
+            "dynamodb:PutItem": "callback_api.tokens:CallbackTokenStore.issue",
+            "dynamodb:UpdateItem": "aws_adapters.correlation_store:CorrelationStore.reregister",
+            "dynamodb:DeleteItem": "aws_adapters.correlation_store:CorrelationStore.release",
             # Whether the execution holding a task's claim still runs (a dead holder's claim is taken over).
             "lambda:GetDurableExecution": DURABLE_EXECUTION_STATUS,
         },
@@ -108,13 +108,13 @@ PERMISSIONS: dict[str, Permissions] = {
     ),
     "CallbackApiFunction": Permissions(
         granted={
-            "dynamodb:GetItem": "migration_wait.callback_tokens:CallbackTokenStore.find",
-            "dynamodb:UpdateItem": "migration_wait.callback_tokens:CallbackTokenStore.record_answer",
-            "secretsmanager:GetSecretValue": "migration_wait.callback_secrets:SecretsManagerSigningSecrets._read",
-            "lambda:SendDurableExecutionCallbackSuccess": "migration_wait.callback_sender:CallbackSender.succeed",
-            "lambda:SendDurableExecutionCallbackFailure": "migration_wait.callback_sender:CallbackSender.fail",
+            "dynamodb:GetItem": "callback_api.tokens:CallbackTokenStore.find",
+            "dynamodb:UpdateItem": "callback_api.tokens:CallbackTokenStore.record_answer",
+            "secretsmanager:GetSecretValue": "callback_api.signing_secrets:SecretsManagerSigningSecrets._read",
+            "lambda:SendDurableExecutionCallbackSuccess": "aws_adapters.callback_sender:CallbackSender.succeed",
+            "lambda:SendDurableExecutionCallbackFailure": "aws_adapters.callback_sender:CallbackSender.fail",
             "lambda:GetDurableExecutionHistory": (
-                "migration_wait.durable_executions:DurableExecutions._history_newest_first"
+                "aws_adapters.durable_executions:DurableExecutions._history_newest_first"
             ),
         },
         not_called={

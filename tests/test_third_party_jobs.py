@@ -12,17 +12,17 @@ from typing import Any
 
 import pytest
 
+from job_kinds.third_party_job.jobs_api import ThirdPartyJobs, job_id_for
 from local_aws.dms_simulation import SimulatedDms, SimulatedOutcome, TaskPlan
 from local_aws.third_party_service import LocalThirdPartyService
-from migration_wait.domain import MigrationRequest, StartReplicationTaskType, TaskOutcome
-from migration_wait.errors import (
+from waiting.domain import MigrationRequest, StartReplicationTaskType, TaskOutcome
+from waiting.errors import (
     RetryableError,
     TaskNotFoundError,
     TerminalError,
     ThirdPartyJobRejectedError,
     ThirdPartyJobUnavailableError,
 )
-from migration_wait.third_party_jobs import ThirdPartyJobs, job_id_for
 
 CALLBACK = "https://example.invalid/callbacks/token"
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from migration_wait.errors import InvalidSettingError
-from migration_wait.settings import CallbackApiSettings, ThirdPartySettings
+from waiting.errors import InvalidSettingError
+from waiting.settings import CallbackApiSettings, ThirdPartySettings
 
 THIRD_PARTY = {
     "THIRD_PARTY_API_URL": "https://jobs.example.com/v1/",

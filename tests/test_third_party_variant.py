@@ -12,12 +12,12 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from aws_adapters.clients import dynamodb_client
+from callback_api.tokens import hash_token
 from local_aws.dms_simulation import SimulatedOutcome, TaskPlan
 from local_aws.durable_runner import ExecutionMeasurements
 from local_aws.third_party_environment import ThirdPartyEnvironment
 from local_aws.third_party_service import LocalThirdPartyService, Misbehaviour
-from migration_wait.aws_clients import dynamodb_client
-from migration_wait.callback_tokens import hash_token
 from tests.third_party_support import ThirdPartyEnvironmentFactory, start_waiting, third_party_environments
 
 SHORT_SAFETY_NET = {"CALLBACK_TIMEOUT_SECONDS": "3600"}

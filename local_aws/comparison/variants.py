@@ -18,7 +18,7 @@ from local_aws.comparison.measure import ExecutionFacts, RunMeasurement, Scenari
 from local_aws.dms_simulation import SimulatedDms
 from local_aws.environment import local_environment
 from local_aws.simulated_timeline import CallbackTimeline
-from migration_wait.settings import DEFAULT_MAX_WAIT_SECONDS
+from waiting.settings import DEFAULT_MAX_WAIT_SECONDS
 
 QUIET = {"POWERTOOLS_LOG_LEVEL": "ERROR"}
 # The classic fixed 1-minute loop. One execution may make about 2,900 polls (AWS's 3,000 operations), so a

@@ -22,9 +22,9 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from migration_wait.aws_clients import dynamodb_client
-from migration_wait.aws_errors import error_details, is_transient
-from migration_wait.errors import (
+from aws_adapters.clients import dynamodb_client
+from aws_adapters.error_details import error_details, is_transient
+from waiting.errors import (
     CorrelationLostError,
     CorrelationStoreError,
     CorrelationStoreUnavailableError,

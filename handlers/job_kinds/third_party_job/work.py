@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from migration_wait.callback_tokens import CallbackTokenStore, hash_token, new_callback_token
-from migration_wait.domain import MigrationRequest, TaskSnapshot
-from migration_wait.third_party_jobs import ThirdPartyJobs, job_id_for
-from migration_wait.work_start import StartOutcome
+from callback_api.tokens import CallbackTokenStore, hash_token, new_callback_token
+from job_kinds.third_party_job.jobs_api import ThirdPartyJobs, job_id_for
+from waiting.domain import MigrationRequest, TaskSnapshot
+from waiting.work_start import StartOutcome
 
 if TYPE_CHECKING:
     from aws_durable_execution_sdk_python.types import OperationContext, StepContext

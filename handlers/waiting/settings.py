@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from migration_wait.errors import InvalidSettingError
+from waiting.errors import InvalidSettingError
 
 DEFAULT_POLL_INITIAL_INTERVAL_SECONDS = 30
 DEFAULT_POLL_MAX_INTERVAL_SECONDS = 300

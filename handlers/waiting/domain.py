@@ -9,7 +9,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, NotRequired, TypedDict
 
-from migration_wait.errors import InvalidInputError
+from waiting.errors import InvalidInputError
 
 # Partition, region and account are checked; the resource id is whatever DMS generated or the user named.
 _TASK_ARN_PATTERN = re.compile(r"^arn:aws(-[a-z]+)*:dms:[a-z]{2}(-[a-z]+)+-\d:\d{12}:task:[A-Za-z0-9-]{1,255}$")

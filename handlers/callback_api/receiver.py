@@ -28,15 +28,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
-from migration_wait.callback_delivery import CallbackDelivery, DeliveryOutcome
-from migration_wait.callback_sender import CallbackSender
-from migration_wait.callback_signatures import SignatureMismatchError, SignatureRejectedError, SignatureVerifier
-from migration_wait.callback_tokens import CallbackToken, CallbackTokenStore, StoredAnswer, hash_token
-from migration_wait.callback_tokens import is_well_formed_token as _well_formed
-from migration_wait.correlation_store import CallbackRegistration, CorrelationStore
-from migration_wait.domain import TaskOutcome, TaskSnapshot, parse_task_finish_record
-from migration_wait.errors import InvalidInputError
-from migration_wait.settings import CallbackApiSettings
+from aws_adapters.callback_sender import CallbackSender
+from aws_adapters.correlation_store import CallbackRegistration, CorrelationStore
+from callback_api.signatures import SignatureMismatchError, SignatureRejectedError, SignatureVerifier
+from callback_api.tokens import CallbackToken, CallbackTokenStore, StoredAnswer, hash_token
+from callback_api.tokens import is_well_formed_token as _well_formed
+from waiting.callback_delivery import CallbackDelivery, DeliveryOutcome
+from waiting.domain import TaskOutcome, TaskSnapshot, parse_task_finish_record
+from waiting.errors import InvalidInputError
+from waiting.settings import CallbackApiSettings
 
 if TYPE_CHECKING:
     from aws_lambda_powertools import Logger

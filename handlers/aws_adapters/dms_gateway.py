@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from migration_wait.aws_clients import dms_client
-from migration_wait.aws_errors import THROTTLING_CODES, error_details
-from migration_wait.domain import StartReplicationTaskType, TaskSnapshot
-from migration_wait.errors import (
+from aws_adapters.clients import dms_client
+from aws_adapters.error_details import THROTTLING_CODES, error_details
+from waiting.domain import StartReplicationTaskType, TaskSnapshot
+from waiting.errors import (
     DmsAccessDeniedError,
     DmsRequestRejectedError,
     DmsThrottledError,

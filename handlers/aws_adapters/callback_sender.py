@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from botocore.exceptions import (
@@ -34,10 +35,10 @@ from botocore.exceptions import (
 )
 from botocore.exceptions import ConnectionError as BotocoreConnectionError
 
-from migration_wait.aws_clients import lambda_callback_client
-from migration_wait.aws_errors import error_details, is_transient
-from migration_wait.durable_executions import CallbackOutcome, DurableExecutions
-from migration_wait.errors import (
+from aws_adapters.clients import lambda_callback_client
+from aws_adapters.durable_executions import CallbackOutcome, DurableExecutions
+from aws_adapters.error_details import error_details, is_transient
+from waiting.errors import (
     CallbackClosedError,
     CallbackDeliveryUnavailableError,
     CallbackRejectedError,
@@ -63,6 +64,13 @@ FIRST_BACKOFF_SECONDS = 0.1
 MAX_BACKOFF_SECONDS = 1.0
 
 
+class SendOutcome(StrEnum):
+    """What a send did: it completed the callback, or found it already completed with this very result."""
+
+    SENT = "sent"
+    FOUND_DELIVERED = "found-delivered"
+
+
 class CallbackSender:
     """Sends a callback's result or failure to the durable execution waiting on it, at most once in effect."""
 
@@ -86,7 +94,7 @@ class CallbackSender:
     def client(self) -> LambdaClient:
         return self._client if self._client is not None else lambda_callback_client()
 
-    def succeed(self, callback_id: str, result: str, execution_arn: str | None = None) -> None:
+    def succeed(self, callback_id: str, result: str, execution_arn: str | None = None) -> SendOutcome:
         """Complete the callback with ``result``; with ``execution_arn``, a lost answer is checked in its history."""
 
         def send() -> None:
@@ -95,11 +103,11 @@ class CallbackSender:
         def shows_this(outcome: CallbackOutcome) -> bool:
             return outcome.shows_success(result)
 
-        self._send("success", send, callback_id, execution_arn, shows_this)
+        return self._send("success", send, callback_id, execution_arn, shows_this)
 
     def fail(
         self, callback_id: str, error_type: str, message: str, data: str, execution_arn: str | None = None
-    ) -> None:
+    ) -> SendOutcome:
         """Fail the callback; with ``execution_arn``, a lost answer is checked in its history (type and data)."""
 
         def send() -> None:
@@ -111,7 +119,7 @@ class CallbackSender:
         def shows_this(outcome: CallbackOutcome) -> bool:
             return outcome.shows_failure(error_type, data)
 
-        self._send("failure", send, callback_id, execution_arn, shows_this)
+        return self._send("failure", send, callback_id, execution_arn, shows_this)
 
     def _send(
         self,
@@ -120,7 +128,7 @@ class CallbackSender:
         callback_id: str,
         execution_arn: str | None,
         shows_this: Callable[[CallbackOutcome], bool],
-    ) -> None:
+    ) -> SendOutcome:
         ambiguous = False
         fault = "no attempt was made"
         cause: Exception | None = None
@@ -134,10 +142,11 @@ class CallbackSender:
                 if code in _CLOSED_CODES:
                     if ambiguous and execution_arn is not None:
                         self._settle_closed_after_lost_answer(kind, callback_id, execution_arn, shows_this, err)
-                        return
+                        return SendOutcome.SENT
                     if execution_arn is not None and self._ended_with_this(callback_id, execution_arn, shows_this):
-                        # An earlier invocation sent this very completion and died before it could say so.
-                        return
+                        # Someone sent this very completion before (an earlier invocation that died after its send,
+                        # a duplicate event read at the same DMS second): it is there; this call did not send it.
+                        return SendOutcome.FOUND_DELIVERED
                     raise CallbackClosedError(f"the callback is already closed ({code}: {message})") from err
                 if not is_transient(err):
                     raise CallbackRejectedError(f"Lambda rejected the callback {kind}: {code}: {message}") from err
@@ -152,7 +161,7 @@ class CallbackSender:
             except BotoCoreError as err:
                 raise CallbackDeliveryUnavailableError(f"could not send the callback {kind}: {err}") from err
             else:
-                return
+                return SendOutcome.SENT
         raise CallbackDeliveryUnavailableError(
             f"could not send the callback {kind} in {self.attempts} attempts: {fault}"
         ) from cause

@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING, NotRequired, TypedDict
 from aws_durable_execution_sdk_python.config import Duration
 from aws_durable_execution_sdk_python.waits import WaitForConditionConfig, WaitForConditionDecision
 
-from migration_wait.domain import MigrationRequest, TaskOutcome, TaskSnapshot, TaskSnapshotRecord, Variant
-from migration_wait.errors import MigrationWaitTimedOutError, RetryableError
-from migration_wait.settings import PollingSettings
-from migration_wait.work_start import WaitedWork, look_at_work, start_work
-from migration_wait.workflow import WaitOutcome
+from waiting.domain import MigrationRequest, TaskOutcome, TaskSnapshot, TaskSnapshotRecord, Variant
+from waiting.errors import MigrationWaitTimedOutError, RetryableError
+from waiting.settings import PollingSettings
+from waiting.work_start import WaitedWork, look_at_work, start_work
+from waiting.workflow import WaitOutcome
 
 if TYPE_CHECKING:
     from aws_durable_execution_sdk_python import DurableContext

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol, TypedDict
 
-from migration_wait.domain import MigrationRequest, TaskFinishRecord, TaskSnapshot
-from migration_wait.durable_policies import RETRY_TRANSIENT_STEP, START_WORK_STEP
+from waiting.domain import MigrationRequest, TaskFinishRecord, TaskSnapshot
+from waiting.durable_policies import RETRY_TRANSIENT_STEP, START_WORK_STEP
 
 if TYPE_CHECKING:
     from aws_durable_execution_sdk_python import DurableContext

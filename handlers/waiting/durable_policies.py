@@ -6,7 +6,7 @@ from aws_durable_execution_sdk_python.config import Duration, JitterStrategy, St
 from aws_durable_execution_sdk_python.exceptions import StepInterruptedError
 from aws_durable_execution_sdk_python.retries import RetryStrategyConfig, create_retry_strategy
 
-from migration_wait.errors import RetryableError
+from waiting.errors import RetryableError
 
 # Transient AWS faults (throttling, 5xx, timeouts) are retried with backoff; every terminal error fails at once.
 # The SDK's default would retry ANY exception six times, including "task not found" and "access denied".

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent
 
-from migration_wait.domain import parse_replication_task_arn
-from migration_wait.errors import InvalidDmsEventError, InvalidInputError
+from waiting.domain import parse_replication_task_arn
+from waiting.errors import InvalidDmsEventError, InvalidInputError
 
 DMS_SOURCE = "aws.dms"
 TASK_STATE_CHANGE = "DMS Replication Task State Change"

@@ -22,10 +22,10 @@ from typing import TYPE_CHECKING
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from migration_wait.aws_clients import secretsmanager_client
-from migration_wait.aws_errors import error_details, is_transient
-from migration_wait.errors import MigrationWaitError, SigningSecretError, SigningSecretUnavailableError
-from migration_wait.settings import DEFAULT_SECRET_FORCED_REFRESH_SECONDS
+from aws_adapters.clients import secretsmanager_client
+from aws_adapters.error_details import error_details, is_transient
+from waiting.errors import MigrationWaitError, SigningSecretError, SigningSecretUnavailableError
+from waiting.settings import DEFAULT_SECRET_FORCED_REFRESH_SECONDS
 
 if TYPE_CHECKING:
     from mypy_boto3_secretsmanager import SecretsManagerClient

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
-from migration_wait.domain import (
+from waiting.domain import (
     MigrationRequest,
     MigrationResult,
     TaskOutcome,
@@ -14,7 +14,7 @@ from migration_wait.domain import (
     Variant,
     build_result,
 )
-from migration_wait.errors import ReplicationTaskFailedError
+from waiting.errors import ReplicationTaskFailedError
 
 if TYPE_CHECKING:
     from aws_durable_execution_sdk_python import DurableContext

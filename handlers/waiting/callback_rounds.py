@@ -35,8 +35,8 @@ from aws_durable_execution_sdk_python.exceptions import (
     StepError,
 )
 
-from migration_wait.correlation_store import CallbackRegistration, CorrelationStore
-from migration_wait.domain import (
+from aws_adapters.correlation_store import CallbackRegistration, CorrelationStore
+from waiting.domain import (
     MigrationRequest,
     TaskFinishRecord,
     TaskOutcome,
@@ -44,17 +44,17 @@ from migration_wait.domain import (
     Variant,
     parse_task_finish_record,
 )
-from migration_wait.durable_policies import RETRY_TRANSIENT_STEP
-from migration_wait.errors import (
+from waiting.durable_policies import RETRY_TRANSIENT_STEP
+from waiting.errors import (
     InvalidInputError,
     MigrationWaitError,
     MigrationWaitTimedOutError,
     TaskAlreadyAwaitedError,
     WaitFailedFromOutsideError,
 )
-from migration_wait.settings import CallbackSettings
-from migration_wait.work_start import StartedWork, WaitedWork, look_at_work, start_work
-from migration_wait.workflow import WaitOutcome
+from waiting.settings import CallbackSettings
+from waiting.work_start import StartedWork, WaitedWork, look_at_work, start_work
+from waiting.workflow import WaitOutcome
 
 if TYPE_CHECKING:
     from aws_durable_execution_sdk_python import DurableContext

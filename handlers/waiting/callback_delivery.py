@@ -23,10 +23,10 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from migration_wait.callback_sender import CallbackSender
-from migration_wait.correlation_store import CallbackRegistration, CorrelationStore
-from migration_wait.domain import TaskOutcome, TaskSnapshot
-from migration_wait.errors import CallbackClosedError
+from aws_adapters.callback_sender import CallbackSender, SendOutcome
+from aws_adapters.correlation_store import CallbackRegistration, CorrelationStore
+from waiting.domain import TaskOutcome, TaskSnapshot
+from waiting.errors import CallbackClosedError
 
 if TYPE_CHECKING:
     from aws_lambda_powertools import Logger
@@ -82,7 +82,7 @@ class CallbackDelivery:
             if current.callback_id != tried:
                 tried = current.callback_id
                 try:
-                    self._send(current, snapshot)
+                    sent = self._send(current, snapshot)
                 except CallbackClosedError:
                     self.logger.info(
                         "The callback is closed; re-reading the correlation",
@@ -90,6 +90,8 @@ class CallbackDelivery:
                     )
                 else:
                     self.store.mark_delivered(task_arn, current.callback_id)
+                    if sent is SendOutcome.FOUND_DELIVERED:
+                        return Delivery(DeliveryOutcome.ALREADY_DELIVERED, current)
                     return Delivery(DeliveryOutcome.COMPLETED, current)
             elif self.monotonic() >= deadline:
                 if self.store.leave_pending(task_arn, current.callback_id, _finish_record(snapshot)):
@@ -103,14 +105,15 @@ class CallbackDelivery:
         # The execution finished (its safety net saw the task done) and released the task, or another took it.
         return Delivery(DeliveryOutcome.NO_WAITING_EXECUTION, None)
 
-    def _send(self, registration: CallbackRegistration, snapshot: TaskSnapshot) -> None:
+    def _send(self, registration: CallbackRegistration, snapshot: TaskSnapshot) -> SendOutcome:
         # The execution's ARN lets the sender tell "closed by our own earlier, ambiguous attempt" from "closed".
         record = _finish_record(snapshot)
         callback_id, execution_arn = registration.callback_id, registration.execution_arn
         if snapshot.outcome is TaskOutcome.FAILED:
-            self.sender.fail(callback_id, REPLICATION_TASK_FAILED, snapshot.failure_reason(), record, execution_arn)
-        else:
-            self.sender.succeed(callback_id, record, execution_arn)
+            return self.sender.fail(
+                callback_id, REPLICATION_TASK_FAILED, snapshot.failure_reason(), record, execution_arn
+            )
+        return self.sender.succeed(callback_id, record, execution_arn)
 
 
 def _finish_record(snapshot: TaskSnapshot) -> str:

@@ -21,14 +21,14 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
 
-from migration_wait.callback_delivery import CallbackDelivery, DeliveryOutcome
-from migration_wait.callback_sender import CallbackSender
-from migration_wait.correlation_store import CallbackRegistration, CorrelationStore
-from migration_wait.dms_events import DmsTaskEvent, parse_dms_task_event
-from migration_wait.dms_gateway import DmsGateway
-from migration_wait.domain import TaskOutcome, TaskSnapshot
-from migration_wait.errors import InvalidDmsEventError, TaskNotFoundError
-from migration_wait.settings import CompleterSettings
+from aws_adapters.callback_sender import CallbackSender
+from aws_adapters.correlation_store import CallbackRegistration, CorrelationStore
+from aws_adapters.dms_gateway import DmsGateway
+from job_kinds.dms_task.events import DmsTaskEvent, parse_dms_task_event
+from waiting.callback_delivery import CallbackDelivery, DeliveryOutcome
+from waiting.domain import TaskOutcome, TaskSnapshot
+from waiting.errors import InvalidDmsEventError, TaskNotFoundError
+from waiting.settings import CompleterSettings
 
 if TYPE_CHECKING:
     from aws_lambda_powertools import Logger

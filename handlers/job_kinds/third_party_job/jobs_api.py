@@ -25,8 +25,8 @@ from http.client import HTTPException
 from typing import Any, TypedDict
 from urllib.parse import quote
 
-from migration_wait.domain import MigrationRequest, TaskSnapshot, parse_task_finish_record
-from migration_wait.errors import (
+from waiting.domain import MigrationRequest, TaskSnapshot, parse_task_finish_record
+from waiting.errors import (
     InvalidInputError,
     MigrationWaitError,
     TaskNotFoundError,

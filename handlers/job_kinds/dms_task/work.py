@@ -8,10 +8,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from migration_wait.dms_gateway import DmsGateway
-from migration_wait.domain import MigrationRequest, TaskSnapshot
-from migration_wait.errors import DmsRequestRejectedError, StartNotConfirmedError
-from migration_wait.work_start import StartOutcome
+from aws_adapters.dms_gateway import DmsGateway
+from waiting.domain import MigrationRequest, TaskSnapshot
+from waiting.errors import DmsRequestRejectedError, StartNotConfirmedError
+from waiting.work_start import StartOutcome
 
 if TYPE_CHECKING:
     from aws_durable_execution_sdk_python.types import OperationContext, StepContext

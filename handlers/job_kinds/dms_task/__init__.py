@@ -1,0 +1,1 @@
+"""A DMS replication task: StartReplicationTask, DescribeReplicationTasks, its EventBridge events and completer."""

@@ -1,1 +1,0 @@
-"""Shared core of the migration-wait functions: domain rules, AWS adapters, settings and workflows."""
