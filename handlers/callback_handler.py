@@ -9,9 +9,10 @@ from aws_durable_execution_sdk_python import DurableContext, durable_execution
 from aws_adapters.correlation_store import CorrelationStore
 from aws_adapters.dms_gateway import DmsGateway
 from aws_adapters.durable_executions import DurableExecutions
+from job_kinds.dms_task.rules import parse_task_request
 from job_kinds.dms_task.work import DmsTaskWork
 from waiting.callback_rounds import CallbackWaiter
-from waiting.domain import MigrationResult, parse_migration_request
+from waiting.domain import MigrationResult
 from waiting.observability import get_logger
 from waiting.settings import CallbackSettings
 from waiting.workflow import run_migration_wait
@@ -20,7 +21,7 @@ from waiting.workflow import run_migration_wait
 @durable_execution
 def handler(event: Any, context: DurableContext) -> MigrationResult:
     context.set_logger(get_logger())
-    request = parse_migration_request(event)
+    request = parse_task_request(event)
     settings = CallbackSettings.from_env()
     waiter = CallbackWaiter(
         store=CorrelationStore(settings.table_name),

@@ -7,8 +7,9 @@ from typing import Any
 from aws_durable_execution_sdk_python import DurableContext, durable_execution
 
 from aws_adapters.dms_gateway import DmsGateway
+from job_kinds.dms_task.rules import parse_task_request
 from job_kinds.dms_task.work import DmsTaskWork
-from waiting.domain import MigrationResult, parse_migration_request
+from waiting.domain import MigrationResult
 from waiting.observability import get_logger
 from waiting.polling import PollingWaiter
 from waiting.settings import PollingSettings
@@ -18,6 +19,6 @@ from waiting.workflow import run_migration_wait
 @durable_execution
 def handler(event: Any, context: DurableContext) -> MigrationResult:
     context.set_logger(get_logger())
-    request = parse_migration_request(event)
+    request = parse_task_request(event)
     waiter = PollingWaiter(work=DmsTaskWork(DmsGateway()), settings=PollingSettings.from_env())
     return run_migration_wait(context, request, waiter)

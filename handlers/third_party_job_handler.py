@@ -10,10 +10,11 @@ from aws_durable_execution_sdk_python import DurableContext, durable_execution
 from aws_adapters.correlation_store import CorrelationStore
 from aws_adapters.durable_executions import DurableExecutions
 from callback_api.tokens import CallbackTokenStore
+from job_kinds.dms_task.rules import parse_task_request
 from job_kinds.third_party_job.jobs_api import ThirdPartyJobs
 from job_kinds.third_party_job.work import ThirdPartyJobWork
 from waiting.callback_rounds import CORRELATION_GRACE, CallbackWaiter
-from waiting.domain import MigrationResult, Variant, parse_migration_request
+from waiting.domain import MigrationResult, Variant
 from waiting.observability import get_logger
 from waiting.settings import CallbackSettings, ThirdPartySettings
 from waiting.workflow import run_migration_wait
@@ -22,7 +23,7 @@ from waiting.workflow import run_migration_wait
 @durable_execution
 def handler(event: Any, context: DurableContext) -> MigrationResult:
     context.set_logger(get_logger())
-    request = parse_migration_request(event)
+    request = parse_task_request(event)
     settings = CallbackSettings.from_env()
     third_party = ThirdPartySettings.from_env()
     work = ThirdPartyJobWork(

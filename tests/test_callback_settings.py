@@ -6,8 +6,9 @@ import json
 
 import pytest
 
+from job_kinds.dms_task.rules import classify_task_state
 from waiting.callback_rounds import round_timeout_seconds
-from waiting.domain import TaskOutcome, parse_task_finish_record
+from waiting.domain import WorkOutcome, parse_finish_record
 from waiting.errors import InvalidInputError, InvalidSettingError
 from waiting.settings import CallbackSettings, CompleterSettings
 
@@ -82,18 +83,25 @@ def _record(**overrides: object) -> str:
     return json.dumps(record)
 
 
-def test_a_finish_record_is_read_and_classified_by_the_shared_rule() -> None:
-    snapshot = parse_task_finish_record(_record())
+def test_a_finish_record_carries_the_outcome_its_writer_classified() -> None:
+    snapshot = parse_finish_record(_record(Outcome="succeeded"))
 
-    assert snapshot.outcome is TaskOutcome.SUCCEEDED
+    assert snapshot.outcome is WorkOutcome.SUCCEEDED
     assert snapshot.start_date is not None
     assert snapshot.start_date.isoformat() == "2026-11-26T09:00:00+00:00"
 
 
-def test_a_failed_record_is_classified_as_failed() -> None:
-    snapshot = parse_task_finish_record(_record(Status="failed", LastFailureMessage="ORA-01555"))
+def test_a_record_without_its_outcome_is_refused_naming_the_field() -> None:
+    with pytest.raises(InvalidInputError, match="Outcome"):
+        parse_finish_record(_record())
 
-    assert snapshot.outcome is TaskOutcome.FAILED
+
+def test_a_document_from_outside_is_classified_by_the_kind_and_its_own_outcome_ignored() -> None:
+    document = _record(Status="failed", LastFailureMessage="ORA-01555", Outcome="succeeded")
+
+    snapshot = parse_finish_record(document, classify=classify_task_state)
+
+    assert snapshot.outcome is WorkOutcome.FAILED, "a third party must not decide the outcome against its own status"
     assert "ORA-01555" in snapshot.failure_reason()
 
 
@@ -124,6 +132,6 @@ def test_a_failed_record_is_classified_as_failed() -> None:
 )
 def test_an_unusable_callback_result_is_rejected_naming_the_field(raw: object, named: str) -> None:
     with pytest.raises(InvalidInputError) as raised:
-        parse_task_finish_record(raw)
+        parse_finish_record(raw)
 
     assert named in str(raised.value), f"the error does not name {named!r}: {raised.value}"

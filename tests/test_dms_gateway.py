@@ -9,7 +9,7 @@ import pytest
 from botocore.stub import Stubber
 
 from aws_adapters.dms_gateway import DmsGateway
-from waiting.domain import StartReplicationTaskType
+from job_kinds.dms_task.rules import StartReplicationTaskType
 from waiting.errors import (
     DmsAccessDeniedError,
     DmsRequestRejectedError,

@@ -11,19 +11,22 @@ from typing import Any
 
 import pytest
 
+from job_kinds.dms_task.rules import StartReplicationTaskType, classify_task_state
 from job_kinds.dms_task.work import DmsTaskWork, start_took_effect
-from waiting.domain import MigrationRequest, StartReplicationTaskType, TaskSnapshot
+from waiting.domain import WorkRequest, WorkSnapshot
 from waiting.errors import DmsRequestRejectedError, StartNotConfirmedError
 
 ARN = "arn:aws:dms:us-east-1:123456789012:task:ORDERS"
 LOOKED_AT = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
-REQUEST = MigrationRequest(ARN, StartReplicationTaskType.RELOAD_TARGET)
+REQUEST = WorkRequest(ARN, StartReplicationTaskType.RELOAD_TARGET)
 
 
 def _state(
     status: str, start: datetime | None = None, stop: datetime | None = None, observed: timedelta = timedelta(minutes=1)
-) -> TaskSnapshot:
-    return TaskSnapshot(status, None, None, None, stop, LOOKED_AT + observed, start)
+) -> WorkSnapshot:
+    return WorkSnapshot(
+        status, None, None, None, stop, LOOKED_AT + observed, start, outcome=classify_task_state(status, None)
+    )
 
 
 # The look: the previous run's end, seen by DMS at LOOKED_AT (the run bound).
@@ -32,17 +35,17 @@ BEFORE = _state("stopped", LOOKED_AT - timedelta(days=1), LOOKED_AT - timedelta(
 
 @dataclass
 class FakeDmsGateway:
-    now: TaskSnapshot
+    now: WorkSnapshot
     refuse_start: bool = False
     starts: list[str] = field(default_factory=list)
 
-    def describe_task(self, task_arn: str) -> TaskSnapshot:
+    def describe_task(self, task_arn: str) -> WorkSnapshot:
         return self.now
 
-    def start_task(self, task_arn: str, start_type: StartReplicationTaskType) -> datetime:
+    def start_task(self, task_arn: str, start_type: str) -> datetime:
         if self.refuse_start:
             raise DmsRequestRejectedError("InvalidResourceStateFault: Replication task is currently starting")
-        self.starts.append(start_type.value)
+        self.starts.append(start_type)
         return LOOKED_AT + timedelta(seconds=5)
 
 
@@ -111,7 +114,7 @@ def test_a_first_attempt_refused_is_a_terminal_error() -> None:
     ],
     ids=["running-since", "finished-since", "starting-no-date-yet", "previous-run", "never-ran"],
 )
-def test_what_counts_as_the_earlier_start_having_taken_effect(now: TaskSnapshot, took_effect: bool) -> None:
+def test_what_counts_as_the_earlier_start_having_taken_effect(now: WorkSnapshot, took_effect: bool) -> None:
     assert start_took_effect(BEFORE, now) is took_effect
 
 

@@ -6,13 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from waiting.domain import (
-    StartReplicationTaskType,
-    TaskOutcome,
-    TaskSnapshot,
-    classify_task_state,
-    parse_migration_request,
-)
+from job_kinds.dms_task.rules import StartReplicationTaskType, classify_task_state, parse_task_request
+from waiting.domain import WorkOutcome, WorkSnapshot
 from waiting.errors import InvalidInputError
 
 ARN = "arn:aws:dms:us-east-1:123456789012:task:ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -21,47 +16,47 @@ ARN = "arn:aws:dms:us-east-1:123456789012:task:ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 @pytest.mark.parametrize(
     ("status", "stop_reason", "expected"),
     [
-        ("ready", None, TaskOutcome.RUNNING),
-        ("starting", None, TaskOutcome.RUNNING),
-        ("running", None, TaskOutcome.RUNNING),
-        ("stopping", None, TaskOutcome.RUNNING),
-        ("modifying", None, TaskOutcome.RUNNING),
-        ("moving", None, TaskOutcome.RUNNING),
-        ("testing", None, TaskOutcome.RUNNING),
-        ("a-status-dms-adds-next-year", None, TaskOutcome.RUNNING),
-        ("stopped", "Stop Reason FULL_LOAD_ONLY_FINISHED", TaskOutcome.SUCCEEDED),
-        ("stopped", "STOP_REASON_FULL_LOAD_COMPLETED", TaskOutcome.SUCCEEDED),
-        ("stopped", "STOP_REASON_CACHED_CHANGES_APPLIED", TaskOutcome.SUCCEEDED),
-        ("stopped", "STOP_REASON_SERVER_TIME", TaskOutcome.SUCCEEDED),
-        ("stopped", None, TaskOutcome.SUCCEEDED),
-        ("stopped", "Stop Reason FATAL_ERROR", TaskOutcome.FAILED),
-        ("stopped", "Stop Reason RECOVERABLE_ERROR", TaskOutcome.FAILED),
-        ("stopped", "Stop Reason STOPPED_DUE_TO_LOW_MEMORY", TaskOutcome.FAILED),
-        ("stopped", "Stop Reason STOPPED_DUE_TO_LOW_DISK", TaskOutcome.FAILED),
-        ("failed", None, TaskOutcome.FAILED),
-        ("failed-move", None, TaskOutcome.FAILED),
-        ("deleting", None, TaskOutcome.FAILED),
-        ("Stopped", "Stop Reason FULL_LOAD_ONLY_FINISHED", TaskOutcome.SUCCEEDED),
+        ("ready", None, WorkOutcome.RUNNING),
+        ("starting", None, WorkOutcome.RUNNING),
+        ("running", None, WorkOutcome.RUNNING),
+        ("stopping", None, WorkOutcome.RUNNING),
+        ("modifying", None, WorkOutcome.RUNNING),
+        ("moving", None, WorkOutcome.RUNNING),
+        ("testing", None, WorkOutcome.RUNNING),
+        ("a-status-dms-adds-next-year", None, WorkOutcome.RUNNING),
+        ("stopped", "Stop Reason FULL_LOAD_ONLY_FINISHED", WorkOutcome.SUCCEEDED),
+        ("stopped", "STOP_REASON_FULL_LOAD_COMPLETED", WorkOutcome.SUCCEEDED),
+        ("stopped", "STOP_REASON_CACHED_CHANGES_APPLIED", WorkOutcome.SUCCEEDED),
+        ("stopped", "STOP_REASON_SERVER_TIME", WorkOutcome.SUCCEEDED),
+        ("stopped", None, WorkOutcome.SUCCEEDED),
+        ("stopped", "Stop Reason FATAL_ERROR", WorkOutcome.FAILED),
+        ("stopped", "Stop Reason RECOVERABLE_ERROR", WorkOutcome.FAILED),
+        ("stopped", "Stop Reason STOPPED_DUE_TO_LOW_MEMORY", WorkOutcome.FAILED),
+        ("stopped", "Stop Reason STOPPED_DUE_TO_LOW_DISK", WorkOutcome.FAILED),
+        ("failed", None, WorkOutcome.FAILED),
+        ("failed-move", None, WorkOutcome.FAILED),
+        ("deleting", None, WorkOutcome.FAILED),
+        ("Stopped", "Stop Reason FULL_LOAD_ONLY_FINISHED", WorkOutcome.SUCCEEDED),
     ],
 )
 def test_classify_task_state_is_the_one_rule_for_done(
-    status: str, stop_reason: str | None, expected: TaskOutcome
+    status: str, stop_reason: str | None, expected: WorkOutcome
 ) -> None:
     assert classify_task_state(status, stop_reason) is expected, f"{status!r}/{stop_reason!r} should be {expected}"
 
 
 def test_a_request_defaults_to_start_replication() -> None:
-    request = parse_migration_request({"ReplicationTaskArn": ARN})
+    request = parse_task_request({"ReplicationTaskArn": ARN})
 
-    assert request.replication_task_arn == ARN
-    assert request.start_type is StartReplicationTaskType.START_REPLICATION
+    assert request.key == ARN
+    assert request.start_type == StartReplicationTaskType.START_REPLICATION
 
 
 @pytest.mark.parametrize("start_type", ["start-replication", "resume-processing", "reload-target"])
 def test_every_dms_start_type_is_accepted(start_type: str) -> None:
-    request = parse_migration_request({"ReplicationTaskArn": ARN, "StartReplicationTaskType": start_type})
+    request = parse_task_request({"ReplicationTaskArn": ARN, "StartReplicationTaskType": start_type})
 
-    assert request.start_type.value == start_type
+    assert request.start_type == start_type
 
 
 @pytest.mark.parametrize(
@@ -83,7 +78,7 @@ def test_every_dms_start_type_is_accepted(start_type: str) -> None:
 )
 def test_invalid_input_is_rejected_naming_the_problem(event: object, named: str) -> None:
     with pytest.raises(InvalidInputError, match=named):
-        parse_migration_request(event)
+        parse_task_request(event)
 
 
 def test_arns_of_other_partitions_are_accepted() -> None:
@@ -91,7 +86,7 @@ def test_arns_of_other_partitions_are_accepted() -> None:
         "arn:aws-cn:dms:cn-north-1:123456789012:task:ABC",
         "arn:aws-us-gov:dms:us-gov-west-1:123456789012:task:ABC",
     ):
-        assert parse_migration_request({"ReplicationTaskArn": arn}).replication_task_arn == arn
+        assert parse_task_request({"ReplicationTaskArn": arn}).key == arn
 
 
 # --- run binding: a finished state counts only for the run that began after the look --------------------------
@@ -99,9 +94,10 @@ def test_arns_of_other_partitions_are_accepted() -> None:
 BOUND = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 
 
-def _finished(start: datetime | None, stop: datetime | None) -> TaskSnapshot:
-    return TaskSnapshot(
+def _finished(start: datetime | None, stop: datetime | None) -> WorkSnapshot:
+    return WorkSnapshot(
         status="stopped",
+        outcome=WorkOutcome.SUCCEEDED,
         stop_reason="Stop Reason FULL_LOAD_ONLY_FINISHED",
         last_failure_message=None,
         full_load_progress_percent=100,

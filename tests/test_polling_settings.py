@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from waiting.domain import TaskSnapshot
+from waiting.domain import WorkOutcome, WorkSnapshot
 from waiting.errors import InvalidSettingError, MigrationWaitTimedOutError
 from waiting.polling import POLL_BUDGET, PollState, decide_next_poll, poll_interval_seconds
 from waiting.settings import PollingSettings
@@ -71,8 +71,9 @@ def _polls_for_a_task_that_never_finishes(settings: PollingSettings) -> tuple[in
         "Snapshot": None,
     }
     while True:
-        running = TaskSnapshot(
+        running = WorkSnapshot(
             status="running",
+            outcome=WorkOutcome.RUNNING,
             stop_reason=None,
             last_failure_message=None,
             full_load_progress_percent=50,

@@ -12,10 +12,11 @@ from typing import Any
 
 import pytest
 
+from job_kinds.dms_task.rules import StartReplicationTaskType
 from job_kinds.third_party_job.jobs_api import ThirdPartyJobs, job_id_for
 from local_aws.dms_simulation import SimulatedDms, SimulatedOutcome, TaskPlan
 from local_aws.third_party_service import LocalThirdPartyService
-from waiting.domain import MigrationRequest, StartReplicationTaskType, TaskOutcome
+from waiting.domain import WorkOutcome, WorkRequest
 from waiting.errors import (
     RetryableError,
     TaskNotFoundError,
@@ -46,9 +47,9 @@ def service(clock: Clock) -> Iterator[LocalThirdPartyService]:
         yield local
 
 
-def _request(service: LocalThirdPartyService, plan: TaskPlan | None = None) -> MigrationRequest:
+def _request(service: LocalThirdPartyService, plan: TaskPlan | None = None) -> WorkRequest:
     arn = service.simulation.add_task("orders", plan or TaskPlan(duration=timedelta(hours=1)))
-    return MigrationRequest(arn, StartReplicationTaskType.START_REPLICATION)
+    return WorkRequest(arn, StartReplicationTaskType.START_REPLICATION)
 
 
 def test_a_started_job_reports_its_progress_and_its_final_state(service: LocalThirdPartyService, clock: Clock) -> None:
@@ -58,14 +59,14 @@ def test_a_started_job_reports_its_progress_and_its_final_state(service: LocalTh
 
     created = jobs.start_job(job_id, request, CALLBACK)
     clock.now += timedelta(minutes=30)
-    halfway = jobs.describe_job(job_id, request.replication_task_arn)
+    halfway = jobs.describe_job(job_id, request.key)
     clock.now += timedelta(hours=1)
-    final = jobs.describe_job(job_id, request.replication_task_arn)
+    final = jobs.describe_job(job_id, request.key)
 
     assert created == {"JobId": job_id, "Created": True}
-    assert (halfway.status, halfway.outcome) == ("running", TaskOutcome.RUNNING)
+    assert (halfway.status, halfway.outcome) == ("running", WorkOutcome.RUNNING)
     assert 0 < (halfway.full_load_progress_percent or 0) < 100
-    assert (final.status, final.outcome) == ("stopped", TaskOutcome.SUCCEEDED)
+    assert (final.status, final.outcome) == ("stopped", WorkOutcome.SUCCEEDED)
     assert final.observed_at == clock.now, "ObservedAt is the third party's own clock"
     assert final.stop_date is not None
     assert final.start_date is not None
@@ -79,7 +80,7 @@ def test_starting_the_same_job_again_is_idempotent(service: LocalThirdPartyServi
     again = jobs.start_job("mw-job", request, f"{CALLBACK}-2")
 
     assert again == {"JobId": "mw-job", "Created": False}
-    assert service.simulation.task(request.replication_task_arn).start_calls == 1
+    assert service.simulation.task(request.key).start_calls == 1
     assert service.job("mw-job").callback_url == CALLBACK, "the first request's callback URL is kept"
 
 
@@ -93,9 +94,7 @@ def test_the_job_ids_are_derived_from_the_execution() -> None:
 
 def test_an_unknown_task_is_not_found(service: LocalThirdPartyService) -> None:
     jobs = ThirdPartyJobs(service.url, timeout_seconds=5)
-    request = MigrationRequest(
-        "arn:aws:dms:us-east-1:123456789012:task:NOPE", StartReplicationTaskType.START_REPLICATION
-    )
+    request = WorkRequest("arn:aws:dms:us-east-1:123456789012:task:NOPE", StartReplicationTaskType.START_REPLICATION)
 
     with pytest.raises(TaskNotFoundError, match="not found"):
         jobs.start_job("mw-job", request, CALLBACK)
@@ -186,7 +185,7 @@ def test_a_failed_job_carries_the_third_partys_reason(service: LocalThirdPartySe
     jobs.start_job("mw-job", request, CALLBACK)
     clock.now += timedelta(hours=2)
 
-    final = jobs.describe_job("mw-job", request.replication_task_arn)
+    final = jobs.describe_job("mw-job", request.key)
 
-    assert final.outcome is TaskOutcome.FAILED
+    assert final.outcome is WorkOutcome.FAILED
     assert "ORA-01555" in final.failure_reason()

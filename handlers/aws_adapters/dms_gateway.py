@@ -11,7 +11,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from aws_adapters.clients import dms_client
 from aws_adapters.error_details import THROTTLING_CODES, error_details
-from waiting.domain import StartReplicationTaskType, TaskSnapshot
+from job_kinds.dms_task.rules import classify_task_state
+from waiting.domain import WorkSnapshot
 from waiting.errors import (
     DmsAccessDeniedError,
     DmsRequestRejectedError,
@@ -84,17 +85,18 @@ class DmsGateway:
     def client(self) -> DatabaseMigrationServiceClient:
         return self._client if self._client is not None else dms_client()
 
-    def start_task(self, task_arn: str, start_type: StartReplicationTaskType) -> datetime:
+    def start_task(self, task_arn: str, start_type: str) -> datetime:
         """Start the task; return when the start was accepted."""
         try:
             response = self.client.start_replication_task(
-                ReplicationTaskArn=task_arn, StartReplicationTaskType=start_type.value
+                ReplicationTaskArn=task_arn,
+                StartReplicationTaskType=start_type,  # type: ignore[arg-type]  # validated at the edge (rules.py)
             )
         except (ClientError, BotoCoreError) as err:
             raise translate_dms_error(err, task_arn, self._clock) from err
         return server_time(response, self._clock)
 
-    def describe_task(self, task_arn: str) -> TaskSnapshot:
+    def describe_task(self, task_arn: str) -> WorkSnapshot:
         """Read the task's current state. An empty answer under the ARN filter also means "not found"."""
         try:
             response = self.client.describe_replication_tasks(
@@ -108,9 +110,11 @@ class DmsGateway:
         task = tasks[0]
         stats = task.get("ReplicationTaskStats", {})
         progress = stats.get("FullLoadProgressPercent")
-        return TaskSnapshot(
-            status=task.get("Status", "unknown"),
-            stop_reason=task.get("StopReason"),
+        status, stop_reason = task.get("Status", "unknown"), task.get("StopReason")
+        return WorkSnapshot(
+            status=status,
+            outcome=classify_task_state(status, stop_reason),
+            stop_reason=stop_reason,
             last_failure_message=task.get("LastFailureMessage"),
             full_load_progress_percent=int(progress) if progress is not None else None,
             stop_date=datetime.fromisoformat(s) if (s := _iso(stats.get("StopDate"))) else None,

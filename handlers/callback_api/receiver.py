@@ -33,8 +33,9 @@ from aws_adapters.correlation_store import CallbackRegistration, CorrelationStor
 from callback_api.signatures import SignatureMismatchError, SignatureRejectedError, SignatureVerifier
 from callback_api.tokens import CallbackToken, CallbackTokenStore, StoredAnswer, hash_token
 from callback_api.tokens import is_well_formed_token as _well_formed
+from job_kinds.third_party_job.status import classify_job_status
 from waiting.callback_delivery import CallbackDelivery, DeliveryOutcome
-from waiting.domain import TaskOutcome, TaskSnapshot, parse_task_finish_record
+from waiting.domain import WorkOutcome, WorkSnapshot, parse_finish_record
 from waiting.errors import InvalidInputError
 from waiting.settings import CallbackApiSettings
 
@@ -57,11 +58,11 @@ class JobCallback:
     """A third party's callback, parsed: which job, and the state it reports."""
 
     job_id: str
-    snapshot: TaskSnapshot
+    snapshot: WorkSnapshot
 
 
 def parse_job_callback(body: bytes) -> JobCallback:
-    """The callback body: the job status document (``JobId`` plus a TaskFinishRecord); errors name the field."""
+    """The callback body: the job status document (``JobId`` plus a WorkFinishRecord); errors name the field."""
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
@@ -75,7 +76,7 @@ def parse_job_callback(body: bytes) -> JobCallback:
     job_id = document.get("JobId")
     if not isinstance(job_id, str) or not job_id.strip() or len(job_id) > _MAX_JOB_ID_CHARS:
         raise InvalidInputError(f"JobId must be a non-empty string of at most {_MAX_JOB_ID_CHARS} characters")
-    snapshot = parse_task_finish_record(text)
+    snapshot = parse_finish_record(text, classify=classify_job_status)
     return JobCallback(job_id=job_id, snapshot=snapshot)
 
 
@@ -160,14 +161,14 @@ class SignedCallbackReceiver:
         if callback.job_id != issued.job_id:
             message = f"this callback URL was issued for another job, not for JobId {callback.job_id!r}"
             return _answer(409, "rejected-job-mismatch", message)
-        if callback.snapshot.outcome is TaskOutcome.RUNNING:
+        if callback.snapshot.outcome is WorkOutcome.RUNNING:
             message = f"Status {callback.snapshot.status!r} is not final: call back when the job has finished"
             return _answer(202, "ignored-not-terminal", message, JobId=issued.job_id)
         answer = self._deliver(issued, callback.snapshot)
         stored = self.tokens.record_answer(token_hash, StoredAnswer(answer.status, answer.body))
         return CallbackAnswer(stored.status, stored.body, recorded=True)
 
-    def _deliver(self, issued: CallbackToken, snapshot: TaskSnapshot) -> CallbackAnswer:
+    def _deliver(self, issued: CallbackToken, snapshot: WorkSnapshot) -> CallbackAnswer:
         def same_wait(registration: CallbackRegistration) -> bool:
             return registration.execution_arn == issued.execution_arn
 

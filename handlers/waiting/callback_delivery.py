@@ -1,7 +1,7 @@
 """Delivering a finished task's state to the execution waiting for it, at most once, through the re-registration race.
 
 Shared by both completers (``DmsEventsFunction`` for DMS events, ``CallbackApiFunction`` for third-party callbacks).
-The state travels as a JSON ``TaskFinishRecord``: a success callback, or a failure callback whose ``ErrorData`` holds
+The state travels as a JSON ``WorkFinishRecord``: a success callback, or a failure callback whose ``ErrorData`` holds
 the record, for the execution to classify with the shared rule.
 
 The race: an execution whose safety-net period just ended has a closed callback and is about to register the next
@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 
 from aws_adapters.callback_sender import CallbackSender, SendOutcome
 from aws_adapters.correlation_store import CallbackRegistration, CorrelationStore
-from waiting.domain import TaskOutcome, TaskSnapshot
+from waiting.domain import WorkOutcome, WorkSnapshot
 from waiting.errors import CallbackClosedError
 
 if TYPE_CHECKING:
@@ -67,7 +67,7 @@ class CallbackDelivery:
     def deliver(
         self,
         registration: CallbackRegistration,
-        snapshot: TaskSnapshot,
+        snapshot: WorkSnapshot,
         same_wait: Callable[[CallbackRegistration], bool] = _always,
     ) -> Delivery:
         """Deliver to ``registration`` or its successor; ``same_wait`` rejects an item another wait has taken over."""
@@ -105,16 +105,16 @@ class CallbackDelivery:
         # The execution finished (its safety net saw the task done) and released the task, or another took it.
         return Delivery(DeliveryOutcome.NO_WAITING_EXECUTION, None)
 
-    def _send(self, registration: CallbackRegistration, snapshot: TaskSnapshot) -> SendOutcome:
+    def _send(self, registration: CallbackRegistration, snapshot: WorkSnapshot) -> SendOutcome:
         # The execution's ARN lets the sender tell "closed by our own earlier, ambiguous attempt" from "closed".
         record = _finish_record(snapshot)
         callback_id, execution_arn = registration.callback_id, registration.execution_arn
-        if snapshot.outcome is TaskOutcome.FAILED:
+        if snapshot.outcome is WorkOutcome.FAILED:
             return self.sender.fail(
                 callback_id, REPLICATION_TASK_FAILED, snapshot.failure_reason(), record, execution_arn
             )
         return self.sender.succeed(callback_id, record, execution_arn)
 
 
-def _finish_record(snapshot: TaskSnapshot) -> str:
+def _finish_record(snapshot: WorkSnapshot) -> str:
     return json.dumps(snapshot.to_finish_record(), separators=(",", ":"))

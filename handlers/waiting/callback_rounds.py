@@ -16,14 +16,14 @@ The operations, in order (their names and order are a stored contract; see the R
 - ``release-task-correlation`` at the end, whatever the outcome.
 
 Every finished state, from a callback, the item or the safety net, counts only if its run began after the run bound
-(``TaskSnapshot.belongs_to_run``): an earlier run's late event never finishes this wait.
+(``WorkSnapshot.belongs_to_run``): an earlier run's late event never finishes this wait.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol, TypedDict
 
@@ -37,12 +37,12 @@ from aws_durable_execution_sdk_python.exceptions import (
 
 from aws_adapters.correlation_store import CallbackRegistration, CorrelationStore
 from waiting.domain import (
-    MigrationRequest,
-    TaskFinishRecord,
-    TaskOutcome,
-    TaskSnapshot,
     Variant,
-    parse_task_finish_record,
+    WorkFinishRecord,
+    WorkOutcome,
+    WorkRequest,
+    WorkSnapshot,
+    parse_finish_record,
 )
 from waiting.durable_policies import RETRY_TRANSIENT_STEP
 from waiting.errors import (
@@ -108,15 +108,15 @@ class CallbackWaiter:
     # Without it a claim held by a dead execution is refused until its item expires (the round timeout plus a day).
     liveness: ExecutionLiveness | None = None
 
-    def start_and_wait(self, context: DurableContext, request: MigrationRequest) -> WaitOutcome:
+    def start_and_wait(self, context: DurableContext, request: WorkRequest) -> WaitOutcome:
         execution_arn = context.execution_context.durable_execution_arn
         try:
             final, checks, started = self._wait_rounds(context, request, execution_arn)
         except (DurableOperationError, MigrationWaitError):
             # Whatever failed, the task must not stay claimed by an execution that no longer waits.
-            self._release(context, request.replication_task_arn, execution_arn)
+            self._release(context, request.key, execution_arn)
             raise
-        self._release(context, request.replication_task_arn, execution_arn)
+        self._release(context, request.key, execution_arn)
         return WaitOutcome(
             final=final,
             # DMS's StartDate for this run when it reports one; otherwise when the start step saw it start.
@@ -125,14 +125,14 @@ class CallbackWaiter:
         )
 
     def _wait_rounds(
-        self, context: DurableContext, request: MigrationRequest, execution_arn: str
-    ) -> tuple[TaskSnapshot, int, StartedWork]:
-        task_arn = request.replication_task_arn
+        self, context: DurableContext, request: WorkRequest, execution_arn: str
+    ) -> tuple[WorkSnapshot, int, StartedWork]:
+        task_arn = request.key
         before = look_at_work(context, self.work, request, execution_arn)
         bound = before.observed_at if before is not None else None
         waited = 0.0
         checks = 0
-        last: TaskSnapshot | None = None
+        last: WorkSnapshot | None = None
         started: StartedWork | None = None
         for round_number in range(self.settings.max_rounds):
             timeout = round_timeout_seconds(self.settings, waited)
@@ -141,7 +141,7 @@ class CallbackWaiter:
                 name=WAIT_ROUND_NAME.format(round=round_number),
                 config=CallbackConfig(timeout=Duration.from_seconds(timeout)),
             )
-            final: TaskSnapshot | None = None
+            final: WorkSnapshot | None = None
             if started is None:
                 self._claim(
                     context,
@@ -167,7 +167,7 @@ class CallbackWaiter:
             if final is None:
                 final = self._check_task(context, request, execution_arn, round_number, bound)
                 checks += 1
-            if final.outcome is not TaskOutcome.RUNNING:
+            if final.outcome is not WorkOutcome.RUNNING:
                 return final, checks, started
             last = final
             # DMS's own clock measures the wait, as in the polling variant; the rounds' length is the fallback.
@@ -239,7 +239,7 @@ class CallbackWaiter:
         round_number: int,
         lifetime: timedelta,
         bound: datetime | None,
-    ) -> TaskSnapshot | None:
+    ) -> WorkSnapshot | None:
         """Point the item at this round's callback; a finished state left on it ends the wait at once."""
         log = _log(task_arn, round_number)
 
@@ -264,7 +264,7 @@ class CallbackWaiter:
         task_arn: str,
         round_number: int,
         bound: datetime | None,
-    ) -> TaskSnapshot | None:
+    ) -> WorkSnapshot | None:
         """Wait for the round's callback. None: no usable finished state arrived; check the work itself."""
         log = _log(task_arn, round_number)
         try:
@@ -278,15 +278,15 @@ class CallbackWaiter:
 
     def _finished_in_run(
         self, context: DurableContext, raw: object, log: dict[str, object], bound: datetime | None
-    ) -> TaskSnapshot | None:
+    ) -> WorkSnapshot | None:
         try:
-            snapshot = parse_task_finish_record(raw)
+            snapshot = parse_finish_record(raw)
         except InvalidInputError as err:
             context.logger.warning(
                 "Unreadable finished state; checking the task itself", extra={**log, "reason": str(err)}
             )
             return None
-        if snapshot.outcome is TaskOutcome.RUNNING:
+        if snapshot.outcome is WorkOutcome.RUNNING:
             context.logger.warning("The finished state says still running; checking the task itself", extra=log)
             return None
         if not snapshot.belongs_to_run(bound):
@@ -299,13 +299,13 @@ class CallbackWaiter:
 
     def _failure_sent(
         self, context: DurableContext, task_arn: str, err: CallbackExternalError, bound: datetime | None
-    ) -> TaskSnapshot | None:
+    ) -> WorkSnapshot | None:
         """A failed callback: the completer's carries the work's record; anyone else's fails the wait."""
         try:
-            snapshot = parse_task_finish_record(err.data)
+            snapshot = parse_finish_record(err.data)
         except InvalidInputError:
             snapshot = None
-        if snapshot is not None and snapshot.outcome is TaskOutcome.FAILED:
+        if snapshot is not None and snapshot.outcome is WorkOutcome.FAILED:
             if snapshot.belongs_to_run(bound):
                 return snapshot
             context.logger.warning(
@@ -319,14 +319,14 @@ class CallbackWaiter:
     def _check_task(
         self,
         context: DurableContext,
-        request: MigrationRequest,
+        request: WorkRequest,
         execution_arn: str,
         round_number: int,
         bound: datetime | None,
-    ) -> TaskSnapshot:
-        task_arn = request.replication_task_arn
+    ) -> WorkSnapshot:
+        task_arn = request.key
 
-        def check(step_context: StepContext) -> TaskFinishRecord:
+        def check(step_context: StepContext) -> WorkFinishRecord:
             snapshot = self.work.describe(request, execution_arn, step_context)
             step_context.logger.info(
                 "Safety-net check",
@@ -339,20 +339,13 @@ class CallbackWaiter:
             )
             return snapshot.to_finish_record()
 
-        record: TaskFinishRecord = context.step(
+        record: WorkFinishRecord = context.step(
             check, name=CHECK_ROUND_NAME.format(round=round_number), config=RETRY_TRANSIENT_STEP
         )
-        snapshot = TaskSnapshot.from_finish_record(record)
-        if snapshot.outcome is not TaskOutcome.RUNNING and not snapshot.belongs_to_run(bound):
+        snapshot = WorkSnapshot.from_finish_record(record)
+        if snapshot.outcome is not WorkOutcome.RUNNING and not snapshot.belongs_to_run(bound):
             # DMS still shows an earlier run's end: this run has not begun to show; wait another round.
-            return TaskSnapshot(
-                status="starting",
-                stop_reason=None,
-                last_failure_message=None,
-                full_load_progress_percent=None,
-                stop_date=None,
-                observed_at=snapshot.observed_at,
-            )
+            return replace(snapshot, outcome=WorkOutcome.RUNNING)
         return snapshot
 
     def _release(self, context: DurableContext, task_arn: str, execution_arn: str) -> None:

@@ -1,31 +1,20 @@
-"""Domain rules shared by both variants: the request, the DMS task snapshot, what "done" means, the result."""
+"""The waiting core's domain: the request, the work's snapshot and outcome, run binding, the result. No DMS here.
+
+A kind of work (``job_kinds``) parses its own input into a ``WorkRequest`` and describes its work as a
+``WorkSnapshot`` in its own words (``status``, ``stop_reason``) together with the ``outcome`` it classifies them as:
+the core decides on ``outcome`` alone, and reports the kind's words as they are.
+"""
 
 from __future__ import annotations
 
 import json
-import re
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, NotRequired, TypedDict
 
 from waiting.errors import InvalidInputError
-
-# Partition, region and account are checked; the resource id is whatever DMS generated or the user named.
-_TASK_ARN_PATTERN = re.compile(r"^arn:aws(-[a-z]+)*:dms:[a-z]{2}(-[a-z]+)+-\d:\d{12}:task:[A-Za-z0-9-]{1,255}$")
-
-# Stop reasons that mean the task stopped because something went wrong (DMS documents them as
-# "Stop Reason RECOVERABLE_ERROR", "Stop Reason FATAL_ERROR", "...STOPPED_DUE_TO_LOW_MEMORY" and so on).
-_ERROR_STOP_REASON_MARKERS = ("ERROR", "LOW_MEMORY", "LOW_DISK", "LIMITS_REACHED")
-
-_IN_PROGRESS_STATUSES = frozenset(
-    {"creating", "ready", "starting", "running", "stopping", "modifying", "moving", "testing"}
-)
-_FAILED_STATUSES = frozenset({"failed", "failed-move", "deleting"})
-# DMS accepts StartReplicationTask only from these (API reference, StartReplicationTask; "ready" for a first run).
-_STARTABLE_STATUSES = frozenset({"ready", "stopped", "failed"})
-# What DMS shows once it accepted a start and the run is under way.
-_RUN_UNDER_WAY_STATUSES = frozenset({"starting", "running", "stopping"})
 
 
 class Variant(StrEnum):
@@ -34,63 +23,33 @@ class Variant(StrEnum):
     THIRD_PARTY = "third-party"
 
 
-class StartReplicationTaskType(StrEnum):
-    START_REPLICATION = "start-replication"
-    RESUME_PROCESSING = "resume-processing"
-    RELOAD_TARGET = "reload-target"
-
-
-class TaskOutcome(StrEnum):
+class WorkOutcome(StrEnum):
     RUNNING = "running"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
 
 
 @dataclass(frozen=True)
-class MigrationRequest:
-    """What an execution was asked to do: start one replication task and wait for it to finish."""
+class WorkRequest:
+    """What an execution was asked to do: start one piece of work, named by its ARN, and wait for it to finish.
 
-    replication_task_arn: str
-    start_type: StartReplicationTaskType
+    ``key`` is the work's ARN: the correlation key and the result's identity, reported under ``key_field``.
+    """
+
+    key: str
+    start_type: str
+    key_field: str = "ReplicationTaskArn"
+    start_type_field: str = "StartReplicationTaskType"
 
     def as_input(self) -> dict[str, str]:
-        return {"ReplicationTaskArn": self.replication_task_arn, "StartReplicationTaskType": self.start_type.value}
+        return {self.key_field: self.key, self.start_type_field: self.start_type}
 
 
-def parse_replication_task_arn(value: object, field: str = "ReplicationTaskArn") -> str:
-    """Return ``value`` if it is a DMS replication task ARN; otherwise raise naming ``field``."""
-    if not isinstance(value, str) or not value:
-        raise InvalidInputError(f"{field} must be a non-empty string, got {type(value).__name__}")
-    if not _TASK_ARN_PATTERN.match(value):
-        raise InvalidInputError(
-            f"{field} is not a DMS replication task ARN (arn:aws:dms:REGION:ACCOUNT:task:ID): {value[:300]!r}"
-        )
-    return value
-
-
-def parse_migration_request(event: object) -> MigrationRequest:
-    """Validate the execution input at the edge, before any AWS call; errors name the field."""
-    if not isinstance(event, dict):
-        raise InvalidInputError(f"input must be a JSON object, got {type(event).__name__}")
-    if "ReplicationTaskArn" not in event:
-        raise InvalidInputError("ReplicationTaskArn is required")
-    arn = parse_replication_task_arn(event["ReplicationTaskArn"])
-    raw_type = event.get("StartReplicationTaskType", StartReplicationTaskType.START_REPLICATION.value)
-    try:
-        start_type = StartReplicationTaskType(raw_type)
-    except ValueError:
-        allowed = ", ".join(t.value for t in StartReplicationTaskType)
-        raise InvalidInputError(f"StartReplicationTaskType must be one of {allowed}; got {raw_type!r}") from None
-    unknown = sorted(set(event) - {"ReplicationTaskArn", "StartReplicationTaskType"})
-    if unknown:
-        raise InvalidInputError(f"unknown input field(s): {', '.join(unknown)}")
-    return MigrationRequest(replication_task_arn=arn, start_type=start_type)
-
-
-class TaskSnapshotRecord(TypedDict):
-    """A DMS task as seen by one DescribeReplicationTasks call or one event, in checkpointable form."""
+class WorkSnapshotRecord(TypedDict):
+    """The work as its owner reported it once, in checkpointable form (the kind's words and its classification)."""
 
     Status: str
+    Outcome: str
     StopReason: str | None
     LastFailureMessage: str | None
     FullLoadProgressPercent: int | None
@@ -98,27 +57,34 @@ class TaskSnapshotRecord(TypedDict):
     ObservedAt: str
 
 
-class TaskFinishRecord(TaskSnapshotRecord):
-    """What the callback variant's callback carries: the final snapshot and when DMS says this run started."""
+class WorkFinishRecord(WorkSnapshotRecord):
+    """What a completion carries (a callback, a finish left on the correlation): the snapshot and this run's start."""
 
     StartDate: str | None
 
 
 @dataclass(frozen=True)
-class TaskSnapshot:
+class WorkSnapshot:
+    """The work as its owner reported it at ``observed_at`` (the owner's clock), in the kind's own words.
+
+    ``outcome`` is the kind's classification of those words (running, succeeded, failed): the only thing the core
+    decides on. ``start_date`` is when this run began (a fresh start or a resume), the basis of run binding.
+    """
+
     status: str
     stop_reason: str | None
     last_failure_message: str | None
     full_load_progress_percent: int | None
     stop_date: datetime | None
     observed_at: datetime
-    # DMS's ReplicationTaskStats.StartDate (this run, fresh start or resume); not part of TaskSnapshotRecord.
     start_date: datetime | None = None
+    outcome: WorkOutcome = field(kw_only=True)
 
     @classmethod
-    def from_record(cls, record: TaskSnapshotRecord) -> TaskSnapshot:
+    def from_record(cls, record: WorkSnapshotRecord) -> WorkSnapshot:
         return cls(
             status=record["Status"],
+            outcome=WorkOutcome(record["Outcome"]),
             stop_reason=record["StopReason"],
             last_failure_message=record["LastFailureMessage"],
             full_load_progress_percent=record["FullLoadProgressPercent"],
@@ -126,9 +92,10 @@ class TaskSnapshot:
             observed_at=datetime.fromisoformat(record["ObservedAt"]),
         )
 
-    def to_record(self) -> TaskSnapshotRecord:
+    def to_record(self) -> WorkSnapshotRecord:
         return {
             "Status": self.status,
+            "Outcome": self.outcome.value,
             "StopReason": self.stop_reason,
             "LastFailureMessage": self.last_failure_message,
             "FullLoadProgressPercent": self.full_load_progress_percent,
@@ -137,34 +104,21 @@ class TaskSnapshot:
         }
 
     @classmethod
-    def from_finish_record(cls, record: TaskFinishRecord) -> TaskSnapshot:
+    def from_finish_record(cls, record: WorkFinishRecord) -> WorkSnapshot:
         return replace(cls.from_record(record), start_date=_parse_time(record["StartDate"]))
 
-    def to_finish_record(self) -> TaskFinishRecord:
+    def to_finish_record(self) -> WorkFinishRecord:
         return {**self.to_record(), "StartDate": self.start_date.isoformat() if self.start_date else None}
-
-    @property
-    def outcome(self) -> TaskOutcome:
-        return classify_task_state(self.status, self.stop_reason)
-
-    @property
-    def startable(self) -> bool:
-        """Whether DMS would accept StartReplicationTask for the task in this state."""
-        return self.status.strip().lower() in _STARTABLE_STATUSES
-
-    @property
-    def run_under_way(self) -> bool:
-        """Whether DMS shows a run in progress (a start it accepted, not yet finished)."""
-        return self.status.strip().lower() in _RUN_UNDER_WAY_STATUSES
 
     def belongs_to_run(self, run_bound_at: datetime | None) -> bool:
         """Whether this state describes the run that began after ``run_bound_at`` (DMS's clock, before our start).
 
-        A task that ran before keeps its previous run's StopDate and StopReason until it is started again, and that
+        Work that ran before keeps its previous run's StopDate and StopReason until it is started again, and that
         run's events can arrive late: such a state must never finish this run's wait. DMS stamps every run's
-        ``StartDate`` (a fresh start or a resume, per the ReplicationTaskStats API reference), so a run that began
-        before the bound is another run. Without a StartDate the StopDate decides; with neither, nothing ties the
-        state to this run. ``None`` (a wait begun before runs were bound) accepts every state.
+        ``StartDate`` (a fresh start or a resume, per the ReplicationTaskStats API reference), and every kind reports
+        one, so a run that began before the bound is another run. Without a StartDate the StopDate decides; with
+        neither, nothing ties the state to this run. ``None`` (a wait begun before runs were bound) accepts every
+        state.
         """
         if run_bound_at is None:
             return True
@@ -173,12 +127,12 @@ class TaskSnapshot:
         return self.stop_date is not None and self.stop_date > run_bound_at
 
     def failure_reason(self) -> str:
-        """DMS's own words for why the task did not succeed."""
-        parts = [f"replication task ended with status {self.status!r}"]
+        """The owner's own words for why the work did not succeed."""
+        parts = [f"the work ended with status {self.status!r}"]
         if self.stop_reason:
             parts.append(f"stop reason {self.stop_reason!r}")
         if self.last_failure_message:
-            parts.append(f"DMS says: {self.last_failure_message}")
+            parts.append(f"its owner says: {self.last_failure_message}")
         return "; ".join(parts)
 
 
@@ -206,10 +160,15 @@ def _optional_time(record: dict[str, Any], field: str) -> datetime | None:
     return parsed
 
 
-def parse_task_finish_record(text: object) -> TaskSnapshot:
-    """Read a callback result (a JSON TaskFinishRecord) into a snapshot; errors name the field.
+Classifier = Callable[[str, str | None], WorkOutcome]
 
-    Anyone allowed to send callbacks can send anything, so nothing is assumed about its shape.
+
+def parse_finish_record(text: object, classify: Classifier | None = None) -> WorkSnapshot:
+    """Read a completion (a JSON WorkFinishRecord) into a snapshot; errors name the field.
+
+    Anyone allowed to send callbacks can send anything, so nothing is assumed about its shape. With ``classify``
+    (a document from outside, such as a third party's job status) the outcome is classified here from its status
+    and any ``Outcome`` it carries is ignored; without, the record must carry the ``Outcome`` its writer classified.
     """
     if not isinstance(text, str):
         raise InvalidInputError(f"the callback result must be a JSON string, got {type(text).__name__}")
@@ -228,9 +187,19 @@ def parse_task_finish_record(text: object) -> TaskSnapshot:
     progress = record.get("FullLoadProgressPercent")
     if progress is not None and (isinstance(progress, bool) or not isinstance(progress, int)):
         raise InvalidInputError(f"FullLoadProgressPercent must be a whole number or null, got {progress!r}")
-    return TaskSnapshot(
+    stop_reason = _optional_text(record, "StopReason")
+    if classify is not None:
+        outcome = classify(status, stop_reason)
+    else:
+        try:
+            outcome = WorkOutcome(str(record.get("Outcome")))
+        except ValueError:
+            allowed = ", ".join(o.value for o in WorkOutcome)
+            raise InvalidInputError(f"Outcome must be one of {allowed} in the callback result") from None
+    return WorkSnapshot(
         status=status,
-        stop_reason=_optional_text(record, "StopReason"),
+        outcome=outcome,
+        stop_reason=stop_reason,
         last_failure_message=_optional_text(record, "LastFailureMessage"),
         full_load_progress_percent=progress,
         stop_date=_optional_time(record, "StopDate"),
@@ -239,27 +208,15 @@ def parse_task_finish_record(text: object) -> TaskSnapshot:
     )
 
 
-def classify_task_state(status: str, stop_reason: str | None) -> TaskOutcome:
-    """The one rule for "is the migration done, and did it work?", shared by every variant.
-
-    An unknown status counts as still running: DMS adds statuses over time, and waiting (bounded by the
-    maximum total wait) is safer than declaring a migration finished or failed on a word we do not know.
-    """
-    normalized = status.strip().lower()
-    if normalized in _FAILED_STATUSES:
-        return TaskOutcome.FAILED
-    if normalized == "stopped":
-        reason = (stop_reason or "").upper()
-        if any(marker in reason for marker in _ERROR_STOP_REASON_MARKERS):
-            return TaskOutcome.FAILED
-        return TaskOutcome.SUCCEEDED
-    return TaskOutcome.RUNNING
-
-
 class MigrationResult(TypedDict):
-    """The success output of every variant (the wire shape users script against)."""
+    """The success output of every variant (the wire shape users script against).
 
-    ReplicationTaskArn: str
+    The work's ARN under its kind's key: ``ReplicationTaskArn`` for a DMS task (and the third-party job, which is
+    asked to migrate one), ``ReplicationConfigArn`` for a DMS Serverless replication.
+    """
+
+    ReplicationTaskArn: NotRequired[str]
+    ReplicationConfigArn: NotRequired[str]
     Variant: str
     Status: str
     StopReason: str | None
@@ -275,16 +232,16 @@ class MigrationResult(TypedDict):
 
 
 def build_result(
-    request: MigrationRequest,
+    request: WorkRequest,
     variant: Variant,
     started_at: datetime,
-    final: TaskSnapshot,
+    final: WorkSnapshot,
     **figures: Any,
 ) -> MigrationResult:
-    """The shared result: the final DMS state, when it was detected and how long the wait took."""
+    """The shared result: the work's final state, when it was detected and how long the wait took."""
     lag = (final.observed_at - final.stop_date).total_seconds() if final.stop_date else None
     result: MigrationResult = {
-        "ReplicationTaskArn": request.replication_task_arn,
+        request.key_field: request.key,  # type: ignore[misc]
         "Variant": variant.value,
         "Status": final.status,
         "StopReason": final.stop_reason,

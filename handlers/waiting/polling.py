@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, NotRequired, TypedDict
 from aws_durable_execution_sdk_python.config import Duration
 from aws_durable_execution_sdk_python.waits import WaitForConditionConfig, WaitForConditionDecision
 
-from waiting.domain import MigrationRequest, TaskOutcome, TaskSnapshot, TaskSnapshotRecord, Variant
+from waiting.domain import Variant, WorkOutcome, WorkRequest, WorkSnapshot, WorkSnapshotRecord
 from waiting.errors import MigrationWaitTimedOutError, RetryableError
 from waiting.settings import PollingSettings
 from waiting.work_start import WaitedWork, look_at_work, start_work
@@ -42,7 +42,7 @@ class PollState(TypedDict):
     TransientErrors: int
     LastTransientError: str | None
     LastCheckedAt: str | None
-    Snapshot: TaskSnapshotRecord | None
+    Snapshot: WorkSnapshotRecord | None
 
 
 def poll_interval_seconds(settings: PollingSettings, polls_done: int) -> int:
@@ -61,9 +61,9 @@ def finished_in_run(state: PollState) -> bool:
     record = state["Snapshot"]
     if record is None:
         return False
-    snapshot = TaskSnapshot.from_record(record)
+    snapshot = WorkSnapshot.from_record(record)
     bound = state.get("RunBoundAt")
-    return snapshot.outcome is not TaskOutcome.RUNNING and snapshot.belongs_to_run(
+    return snapshot.outcome is not WorkOutcome.RUNNING and snapshot.belongs_to_run(
         datetime.fromisoformat(bound) if bound else None
     )
 
@@ -109,7 +109,7 @@ class PollingWaiter:
     settings: PollingSettings
     variant: Variant = Variant.POLLING
 
-    def start_and_wait(self, context: DurableContext, request: MigrationRequest) -> WaitOutcome:
+    def start_and_wait(self, context: DurableContext, request: WorkRequest) -> WaitOutcome:
         execution_arn = context.execution_context.durable_execution_arn
         before = look_at_work(context, self.work, request, execution_arn)
         started = start_work(context, self.work, request, execution_arn, before)
@@ -137,7 +137,7 @@ class PollingWaiter:
         if snapshot is None:  # pragma: no cover - the strategy only stops on a terminal snapshot
             raise MigrationWaitTimedOutError("polling stopped without a DMS answer")
         return WaitOutcome(
-            final=TaskSnapshot.from_record(snapshot),
+            final=WorkSnapshot.from_record(snapshot),
             started_at=started.started_at,
             figures={"Polls": final_state["Polls"], "TransientErrors": final_state["TransientErrors"]},
         )
@@ -146,12 +146,12 @@ class PollingWaiter:
         self,
         state: PollState,
         check_context: WaitForConditionCheckContext,
-        request: MigrationRequest,
+        request: WorkRequest,
         execution_arn: str,
     ) -> PollState:
         # A transient DMS fault must not fail the wait (an exception in a check fails it for good): it is
         # recorded in the state and the next poll tries again. Terminal errors propagate and fail fast.
-        task_arn = request.replication_task_arn
+        task_arn = request.key
         polls = state["Polls"] + 1
         try:
             snapshot = self.work.describe(request, execution_arn, check_context)

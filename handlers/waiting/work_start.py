@@ -4,7 +4,7 @@ Two named steps, whose names and order are a stored contract (see the README on 
 
 - the look (``inspect-replication-task`` for DMS): the work's state before it is touched, read-only. Its time, taken
   from DMS's own clock, is the *run bound*: a state of the task whose run began before it belongs to another run,
-  and never finishes this wait (``TaskSnapshot.belongs_to_run``). A kind whose runs are bound by their own identity
+  and never finishes this wait (``WorkSnapshot.belongs_to_run``). A kind whose runs are bound by their own identity
   (the third-party job: one job and one token per execution) has no look.
 - the start (``start-replication-task``), ``AT_MOST_ONCE_PER_RETRY`` with a strategy that retries transient faults
   and ``StepInterruptedError``. Attempt 1 starts. Every later attempt follows an ambiguous one (a lost answer, a
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol, TypedDict
 
-from waiting.domain import MigrationRequest, TaskFinishRecord, TaskSnapshot
+from waiting.domain import WorkFinishRecord, WorkRequest, WorkSnapshot
 from waiting.durable_policies import RETRY_TRANSIENT_STEP, START_WORK_STEP
 
 if TYPE_CHECKING:
@@ -71,17 +71,17 @@ class WaitedWork(Protocol):
         """The look step's name, or None for a kind whose runs are bound by their identity."""
         ...
 
-    def look(self, request: MigrationRequest, execution_arn: str, context: StepContext) -> TaskSnapshot:
+    def look(self, request: WorkRequest, execution_arn: str, context: StepContext) -> WorkSnapshot:
         """The work's state before it is touched (only called when ``look_step_name`` is set)."""
         ...
 
     def start(
-        self, request: MigrationRequest, execution_arn: str, before: TaskSnapshot | None, context: StepContext
+        self, request: WorkRequest, execution_arn: str, before: WorkSnapshot | None, context: StepContext
     ) -> StartOutcome:
         """Start the work; on a retry (``context.attempt > 1``) first find out whether an earlier start took effect."""
         ...
 
-    def describe(self, request: MigrationRequest, execution_arn: str, context: OperationContext) -> TaskSnapshot:
+    def describe(self, request: WorkRequest, execution_arn: str, context: OperationContext) -> WorkSnapshot:
         """The work's state as its owner reports it now."""
         ...
 
@@ -90,31 +90,31 @@ START_STEP_NAME = "start-replication-task"
 
 
 def look_at_work(
-    context: DurableContext, work: WaitedWork, request: MigrationRequest, execution_arn: str
-) -> TaskSnapshot | None:
+    context: DurableContext, work: WaitedWork, request: WorkRequest, execution_arn: str
+) -> WorkSnapshot | None:
     """The checkpointed look before the start (None for a kind without one)."""
     name = work.look_step_name
     if name is None:
         return None
 
-    def look(step_context: StepContext) -> TaskFinishRecord:
+    def look(step_context: StepContext) -> WorkFinishRecord:
         snapshot = work.look(request, execution_arn, step_context)
         step_context.logger.info(
             "Looked at the work before starting it",
-            extra={"ReplicationTaskArn": request.replication_task_arn, "Status": snapshot.status},
+            extra={"ReplicationTaskArn": request.key, "Status": snapshot.status},
         )
         return snapshot.to_finish_record()
 
-    record: TaskFinishRecord = context.step(look, name=name, config=RETRY_TRANSIENT_STEP)
-    return TaskSnapshot.from_finish_record(record)
+    record: WorkFinishRecord = context.step(look, name=name, config=RETRY_TRANSIENT_STEP)
+    return WorkSnapshot.from_finish_record(record)
 
 
 def start_work(
     context: DurableContext,
     work: WaitedWork,
-    request: MigrationRequest,
+    request: WorkRequest,
     execution_arn: str,
-    before: TaskSnapshot | None,
+    before: WorkSnapshot | None,
 ) -> StartedWork:
     """Start the work at most once per attempt, reconciling every attempt after the first."""
     run_bound_at = before.observed_at if before is not None else None
@@ -123,8 +123,8 @@ def start_work(
         step_context.logger.info(
             "Starting the work",
             extra={
-                "ReplicationTaskArn": request.replication_task_arn,
-                "StartType": request.start_type.value,
+                "ReplicationTaskArn": request.key,
+                "StartType": request.start_type,
                 "Attempt": step_context.attempt,
             },
         )
@@ -132,10 +132,10 @@ def start_work(
         if outcome.adopted:
             step_context.logger.warning(
                 "An earlier attempt's start had taken effect; adopted it instead of starting again",
-                extra={"ReplicationTaskArn": request.replication_task_arn, "Attempt": step_context.attempt},
+                extra={"ReplicationTaskArn": request.key, "Attempt": step_context.attempt},
             )
         return {
-            "ReplicationTaskArn": request.replication_task_arn,
+            "ReplicationTaskArn": request.key,
             "StartedAt": outcome.started_at.isoformat(),
             "RunBoundAt": run_bound_at.isoformat() if run_bound_at else None,
             "Adopted": outcome.adopted,

@@ -7,11 +7,11 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
 from waiting.domain import (
-    MigrationRequest,
     MigrationResult,
-    TaskOutcome,
-    TaskSnapshot,
     Variant,
+    WorkOutcome,
+    WorkRequest,
+    WorkSnapshot,
     build_result,
 )
 from waiting.errors import ReplicationTaskFailedError
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 class WaitOutcome:
     """How a wait ended: the task's final snapshot, when the task was started, and the variant's own figures."""
 
-    final: TaskSnapshot
+    final: WorkSnapshot
     started_at: datetime
     figures: dict[str, int] = field(default_factory=dict)
 
@@ -35,29 +35,27 @@ class TaskWaiter(Protocol):
     @property
     def variant(self) -> Variant: ...
 
-    def start_and_wait(self, context: DurableContext, request: MigrationRequest) -> WaitOutcome: ...
+    def start_and_wait(self, context: DurableContext, request: WorkRequest) -> WaitOutcome: ...
 
 
-def run_migration_wait(context: DurableContext, request: MigrationRequest, waiter: TaskWaiter) -> MigrationResult:
+def run_migration_wait(context: DurableContext, request: WorkRequest, waiter: TaskWaiter) -> MigrationResult:
     """Start the task and wait for it; succeed with the shared result or fail with DMS's reason."""
     context.logger.info(
         "Waiting for replication task",
-        extra={"ReplicationTaskArn": request.replication_task_arn, "Variant": waiter.variant.value},
+        extra={"ReplicationTaskArn": request.key, "Variant": waiter.variant.value},
     )
     outcome = waiter.start_and_wait(context, request)
     final = outcome.final
-    if final.outcome is TaskOutcome.FAILED:
+    if final.outcome is WorkOutcome.FAILED:
         context.logger.error(
             "Replication task failed",
-            extra={"ReplicationTaskArn": request.replication_task_arn, "Status": final.status},
+            extra={"ReplicationTaskArn": request.key, "Status": final.status},
         )
-        raise ReplicationTaskFailedError(f"{request.replication_task_arn}: {final.failure_reason()}")
-    if final.outcome is not TaskOutcome.SUCCEEDED:
-        raise ReplicationTaskFailedError(
-            f"{request.replication_task_arn}: wait ended while the task is still {final.status!r}"
-        )
+        raise ReplicationTaskFailedError(f"{request.key}: {final.failure_reason()}")
+    if final.outcome is not WorkOutcome.SUCCEEDED:
+        raise ReplicationTaskFailedError(f"{request.key}: wait ended while the task is still {final.status!r}")
     context.logger.info(
         "Replication task finished",
-        extra={"ReplicationTaskArn": request.replication_task_arn, "Status": final.status},
+        extra={"ReplicationTaskArn": request.key, "Status": final.status},
     )
     return build_result(request, waiter.variant, outcome.started_at, final, **outcome.figures)

@@ -2,7 +2,7 @@
 
 Events arrive at least once, late, out of order or never. The completer therefore believes nothing but DMS: a
 terminal event only prompts a fresh DescribeReplicationTasks, and the callback carries that answer (a JSON
-TaskFinishRecord) for the execution to classify with the shared rule. A finished state counts only for the run the
+WorkFinishRecord) for the execution to classify with the shared rule. A finished state counts only for the run the
 waiting execution started (its claim's ``RunBoundAt``): an earlier run's late event finishes nothing. Duplicates,
 events nobody waits for and events for a task that is running again end quietly; the callback service refuses a
 second completion anyway.
@@ -26,7 +26,7 @@ from aws_adapters.correlation_store import CallbackRegistration, CorrelationStor
 from aws_adapters.dms_gateway import DmsGateway
 from job_kinds.dms_task.events import DmsTaskEvent, parse_dms_task_event
 from waiting.callback_delivery import CallbackDelivery, DeliveryOutcome
-from waiting.domain import TaskOutcome, TaskSnapshot
+from waiting.domain import WorkOutcome, WorkSnapshot
 from waiting.errors import InvalidDmsEventError, TaskNotFoundError
 from waiting.settings import CompleterSettings
 
@@ -60,7 +60,7 @@ def _report(
     outcome: CompletionOutcome,
     task_arn: str | None,
     reason: str | None = None,
-    snapshot: TaskSnapshot | None = None,
+    snapshot: WorkSnapshot | None = None,
     registration: CallbackRegistration | None = None,
 ) -> CompletionReport:
     report: CompletionReport = {"Outcome": outcome.value, "ReplicationTaskArn": task_arn}
@@ -117,7 +117,7 @@ class TaskEventCompleter:
         ignored = _not_this_runs_end(registration, snapshot)
         return ignored if ignored is not None else self._deliver(registration, snapshot)
 
-    def _deliver(self, registration: CallbackRegistration, snapshot: TaskSnapshot) -> CompletionReport:
+    def _deliver(self, registration: CallbackRegistration, snapshot: WorkSnapshot) -> CompletionReport:
         task_arn = registration.replication_task_arn
         delivery = CallbackDelivery(
             store=self.store,
@@ -147,10 +147,10 @@ class TaskEventCompleter:
         return _report(CompletionOutcome.IGNORED_NO_WAITING_EXECUTION, task_arn, snapshot=snapshot)
 
 
-def _not_this_runs_end(registration: CallbackRegistration, snapshot: TaskSnapshot) -> CompletionReport | None:
+def _not_this_runs_end(registration: CallbackRegistration, snapshot: WorkSnapshot) -> CompletionReport | None:
     """Why DMS's answer finishes nothing (a report), or None when it is the end of the waiting execution's run."""
     task_arn = registration.replication_task_arn
-    if snapshot.outcome is TaskOutcome.RUNNING:
+    if snapshot.outcome is WorkOutcome.RUNNING:
         # A stale or out-of-order event (for example from an earlier run of the task): DMS says otherwise.
         return _report(CompletionOutcome.IGNORED_TASK_STILL_RUNNING, task_arn, snapshot=snapshot)
     if not snapshot.belongs_to_run(registration.run_bound_at):

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent
 
-from waiting.domain import parse_replication_task_arn
+from job_kinds.dms_task.rules import parse_replication_task_arn
 from waiting.errors import InvalidDmsEventError, InvalidInputError
 
 DMS_SOURCE = "aws.dms"

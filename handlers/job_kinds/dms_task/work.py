@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from aws_adapters.dms_gateway import DmsGateway
-from waiting.domain import MigrationRequest, TaskSnapshot
+from job_kinds.dms_task.rules import is_startable, run_under_way
+from waiting.domain import WorkRequest, WorkSnapshot
 from waiting.errors import DmsRequestRejectedError, StartNotConfirmedError
 from waiting.work_start import StartOutcome
 
@@ -19,18 +20,18 @@ if TYPE_CHECKING:
 LOOK_STEP_NAME = "inspect-replication-task"
 
 
-def start_took_effect(before: TaskSnapshot, now: TaskSnapshot) -> bool:
+def start_took_effect(before: WorkSnapshot, now: WorkSnapshot) -> bool:
     """Whether DMS shows a run that began after the look: the start of an earlier attempt took effect.
 
     A task that was startable at the look and now shows a run under way, or a run whose StartDate is not before the
     look, was started since: by this execution, which holds the task (the callback variant's claim) or is the only
     one told to start it.
     """
-    if not before.startable:
+    if not is_startable(before):
         return False
     if now.start_date is not None:
         return now.belongs_to_run(before.observed_at)
-    return now.run_under_way
+    return run_under_way(now)
 
 
 @dataclass(frozen=True)
@@ -40,13 +41,13 @@ class DmsTaskWork:
     gateway: DmsGateway
     look_step_name: str | None = LOOK_STEP_NAME
 
-    def look(self, request: MigrationRequest, execution_arn: str, context: StepContext) -> TaskSnapshot:
-        return self.gateway.describe_task(request.replication_task_arn)
+    def look(self, request: WorkRequest, execution_arn: str, context: StepContext) -> WorkSnapshot:
+        return self.gateway.describe_task(request.key)
 
     def start(
-        self, request: MigrationRequest, execution_arn: str, before: TaskSnapshot | None, context: StepContext
+        self, request: WorkRequest, execution_arn: str, before: WorkSnapshot | None, context: StepContext
     ) -> StartOutcome:
-        task_arn = request.replication_task_arn
+        task_arn = request.key
         retry = context.attempt > 1
         if retry and before is not None:
             now = self.gateway.describe_task(task_arn)
@@ -63,5 +64,5 @@ class DmsTaskWork:
                 ) from err
             raise
 
-    def describe(self, request: MigrationRequest, execution_arn: str, context: OperationContext) -> TaskSnapshot:
-        return self.gateway.describe_task(request.replication_task_arn)
+    def describe(self, request: WorkRequest, execution_arn: str, context: OperationContext) -> WorkSnapshot:
+        return self.gateway.describe_task(request.key)

@@ -25,7 +25,8 @@ from http.client import HTTPException
 from typing import Any, TypedDict
 from urllib.parse import quote
 
-from waiting.domain import MigrationRequest, TaskSnapshot, parse_task_finish_record
+from job_kinds.third_party_job.status import classify_job_status
+from waiting.domain import WorkRequest, WorkSnapshot, parse_finish_record
 from waiting.errors import (
     InvalidInputError,
     MigrationWaitError,
@@ -65,20 +66,20 @@ class ThirdPartyJobs:
         # callback URL (a bearer capability) to another host.
         self._open = opener or urllib.request.build_opener(_NoRedirects).open
 
-    def start_job(self, job_id: str, request: MigrationRequest, callback_url: str) -> dict[str, Any]:
+    def start_job(self, job_id: str, request: WorkRequest, callback_url: str) -> dict[str, Any]:
         """Create the job (or find the one a previous attempt created); return the third party's answer."""
         body: JobRequest = {
-            "ReplicationTaskArn": request.replication_task_arn,
-            "StartReplicationTaskType": request.start_type.value,
+            "ReplicationTaskArn": request.key,
+            "StartReplicationTaskType": request.start_type,
             "CallbackUrl": callback_url,
         }
-        return self._call("PUT", job_id, json.dumps(body).encode(), request.replication_task_arn)
+        return self._call("PUT", job_id, json.dumps(body).encode(), request.key)
 
-    def describe_job(self, job_id: str, task_arn: str) -> TaskSnapshot:
+    def describe_job(self, job_id: str, task_arn: str) -> WorkSnapshot:
         """The job's current state as a snapshot (the role DescribeReplicationTasks plays for DMS)."""
         answer = self._call("GET", job_id, None, task_arn)
         try:
-            return parse_task_finish_record(json.dumps(answer))
+            return parse_finish_record(json.dumps(answer), classify=classify_job_status)
         except InvalidInputError as err:
             raise ThirdPartyJobRejectedError(f"the third party's status of job {job_id} is unreadable: {err}") from err
 

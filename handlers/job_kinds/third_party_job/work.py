@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from callback_api.tokens import CallbackTokenStore, hash_token, new_callback_token
 from job_kinds.third_party_job.jobs_api import ThirdPartyJobs, job_id_for
-from waiting.domain import MigrationRequest, TaskSnapshot
+from waiting.domain import WorkRequest, WorkSnapshot
 from waiting.work_start import StartOutcome
 
 if TYPE_CHECKING:
@@ -36,13 +36,13 @@ class ThirdPartyJobWork:
     token_lifetime: timedelta
     look_step_name: str | None = None
 
-    def look(self, request: MigrationRequest, execution_arn: str, context: StepContext) -> TaskSnapshot:
+    def look(self, request: WorkRequest, execution_arn: str, context: StepContext) -> WorkSnapshot:
         raise NotImplementedError("a third-party job has no look: its run is bound by its job id and token")
 
     def start(
-        self, request: MigrationRequest, execution_arn: str, before: TaskSnapshot | None, context: StepContext
+        self, request: WorkRequest, execution_arn: str, before: WorkSnapshot | None, context: StepContext
     ) -> StartOutcome:
-        task_arn = request.replication_task_arn
+        task_arn = request.key
         job_id = job_id_for(execution_arn)
         log = {"ReplicationTaskArn": task_arn, "JobId": job_id, "Attempt": context.attempt}
         # The token before the job: a job that finishes at once must find its URL leading somewhere.
@@ -53,8 +53,8 @@ class ThirdPartyJobWork:
         context.logger.info("Started the third party's job", extra=log)
         return StartOutcome(started_at=_start_date(job) or datetime.now(UTC))
 
-    def describe(self, request: MigrationRequest, execution_arn: str, context: OperationContext) -> TaskSnapshot:
-        return self.jobs.describe_job(job_id_for(execution_arn), request.replication_task_arn)
+    def describe(self, request: WorkRequest, execution_arn: str, context: OperationContext) -> WorkSnapshot:
+        return self.jobs.describe_job(job_id_for(execution_arn), request.key)
 
 
 def _start_date(job: dict[str, Any]) -> datetime | None:
