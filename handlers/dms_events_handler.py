@@ -10,7 +10,8 @@ from aws_adapters.callback_sender import CallbackSender
 from aws_adapters.clients import completer_dms_client
 from aws_adapters.correlation_store import CorrelationStore
 from aws_adapters.dms_gateway import DmsGateway
-from job_kinds.dms_task.event_completer import CompletionReport, TaskEventCompleter
+from job_kinds.dms_task.events import DmsTaskEvents
+from waiting.event_completion import CompletionReport, EventCompleter
 from waiting.observability import get_logger
 from waiting.settings import CompleterSettings
 
@@ -19,9 +20,10 @@ def handler(event: Any, context: LambdaContext) -> CompletionReport:
     logger = get_logger()
     logger.append_keys(function_name=context.function_name, function_request_id=context.aws_request_id)
     settings = CompleterSettings.from_env()
-    completer = TaskEventCompleter(
+    gateway = DmsGateway(completer_dms_client())
+    completer = EventCompleter(
         store=CorrelationStore(settings.table_name),
-        gateway=DmsGateway(completer_dms_client()),
+        sources=(DmsTaskEvents(gateway),),
         sender=CallbackSender(),
         settings=settings,
         logger=logger,

@@ -20,13 +20,13 @@ import callback_handler
 import dms_events_handler
 from aws_adapters.clients import dynamodb_client
 from aws_adapters.correlation_store import CallbackRegistration, CorrelationStore
-from job_kinds.dms_task.event_completer import CompletionReport
 from local_aws.aws_call_meter import AwsCallMeter, metered_aws_calls
 from local_aws.callback_endpoint import LocalCallbackEndpoint
 from local_aws.dms_simulation import SimulatedDms
 from local_aws.durable_runner import LocalDurableRunner
 from local_aws.environment import local_environment, patched_environment
 from waiting.callback_rounds import WAIT_ROUND_NAME
+from waiting.event_completion import CompletionReport
 
 DEFAULT_TABLE_NAME = "migration-wait-callbacks"
 TTL_ATTRIBUTE = "ExpiresAt"

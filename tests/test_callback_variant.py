@@ -22,7 +22,7 @@ from local_aws.callback_environment import CallbackEnvironment
 from local_aws.dms_simulation import SimulatedOutcome, TaskPlan
 from local_aws.durable_runner import ExecutionMeasurements
 from tests.callback_support import CallbackEnvironmentFactory, callback_environments, run_with_event_delivered
-from waiting.errors import InvalidDmsEventError
+from waiting.errors import InvalidEventError
 
 SHORT_SAFETY_NET = {"CALLBACK_TIMEOUT_SECONDS": "1", "MAX_WAIT_SECONDS": "300"}
 
@@ -233,7 +233,7 @@ def test_a_malformed_event_is_raised_naming_the_field_so_it_ends_in_the_dead_let
     execution_arn, _ = _start_and_wait_for_round(env, {"ReplicationTaskArn": arn})
     _finish_task(env, arn)
 
-    with pytest.raises(InvalidDmsEventError) as raised:
+    with pytest.raises(InvalidEventError) as raised:
         env.deliver(event)
 
     assert named in str(raised.value), raised.value

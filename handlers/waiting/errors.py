@@ -68,7 +68,11 @@ class DmsUnavailableError(RetryableError):
     """DMS answered with a server error or could not be reached."""
 
 
-class InvalidDmsEventError(InvalidInputError):
+class InvalidEventError(InvalidInputError):
+    """An event is not one the completer can use (no kind sends it, or a field is wrong); the message names it."""
+
+
+class InvalidDmsEventError(InvalidEventError):
     """An EventBridge event is not a usable DMS replication task event; the message names the field."""
 
 

@@ -8,11 +8,15 @@ events name it ``detail.eventId`` (``DMS-EVENT-0079`` stopped, ``DMS-EVENT-0078`
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent
 
+from aws_adapters.dms_gateway import DmsGateway
 from job_kinds.dms_task.rules import parse_replication_task_arn
+from waiting.domain import WorkSnapshot
 from waiting.errors import InvalidDmsEventError, InvalidInputError
+from waiting.event_completion import WorkEvent
 
 DMS_SOURCE = "aws.dms"
 TASK_STATE_CHANGE = "DMS Replication Task State Change"
@@ -76,3 +80,20 @@ def parse_dms_task_event(raw: object) -> DmsTaskEvent:
         detail_message=_optional_text(detail, "detailMessage"),
         time=time if isinstance(time, str) else None,
     )
+
+
+@dataclass(frozen=True)
+class DmsTaskEvents:
+    """The completer's port for replication tasks: their EventBridge events, read back through DMS."""
+
+    gateway: DmsGateway
+
+    def recognises(self, raw: dict[str, Any]) -> bool:
+        return raw.get("source") == DMS_SOURCE and raw.get("detail-type") == TASK_STATE_CHANGE
+
+    def parse(self, raw: dict[str, Any]) -> WorkEvent:
+        event = parse_dms_task_event(raw)
+        return WorkEvent(key=event.replication_task_arn, is_terminal=event.is_terminal, event_type=event.event_type)
+
+    def describe(self, key: str) -> WorkSnapshot:
+        return self.gateway.describe_task(key)

@@ -1,8 +1,10 @@
-"""The completer's workflow: a DMS task event in, the waiting execution's callback completed at most once.
+"""The completer's workflow: an event about some work in, the waiting execution's callback completed at most once.
 
-Events arrive at least once, late, out of order or never. The completer therefore believes nothing but DMS: a
-terminal event only prompts a fresh DescribeReplicationTasks, and the callback carries that answer (a JSON
-WorkFinishRecord) for the execution to classify with the shared rule. A finished state counts only for the run the
+Which events, and how to read the work they announce, is each kind's business, behind the ``WorkEvents`` port
+(``job_kinds.dms_task.events.DmsTaskEvents``, ``job_kinds.dms_serverless.events.DmsReplicationEvents``); one
+completer serves them all. Events arrive at least once, late, out of order or never. The completer therefore
+believes nothing but the work's owner: a terminal event only prompts a fresh read, and the callback carries that
+answer (a JSON WorkFinishRecord, with the outcome the kind classified). A finished state counts only for the run the
 waiting execution started (its claim's ``RunBoundAt``): an earlier run's late event finishes nothing. Duplicates,
 events nobody waits for and events for a task that is running again end quietly; the callback service refuses a
 second completion anyway.
@@ -19,19 +21,42 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
+from typing import TYPE_CHECKING, Any, NotRequired, Protocol, TypedDict
 
 from aws_adapters.callback_sender import CallbackSender
 from aws_adapters.correlation_store import CallbackRegistration, CorrelationStore
-from aws_adapters.dms_gateway import DmsGateway
-from job_kinds.dms_task.events import DmsTaskEvent, parse_dms_task_event
 from waiting.callback_delivery import CallbackDelivery, DeliveryOutcome
 from waiting.domain import WorkOutcome, WorkSnapshot
-from waiting.errors import InvalidDmsEventError, TaskNotFoundError
+from waiting.errors import InvalidEventError, TaskNotFoundError
 from waiting.settings import CompleterSettings
 
 if TYPE_CHECKING:
     from aws_lambda_powertools import Logger
+
+
+@dataclass(frozen=True)
+class WorkEvent:
+    """One event about some work, as much of it as the completer needs."""
+
+    key: str  # the work's ARN: the correlation key
+    is_terminal: bool
+    event_type: str | None
+
+
+class WorkEvents(Protocol):
+    """The port: one kind's events, as the completer sees them."""
+
+    def recognises(self, raw: dict[str, Any]) -> bool:
+        """Whether the event is this kind's (its source and detail-type); cheap, never raises."""
+        ...
+
+    def parse(self, raw: dict[str, Any]) -> WorkEvent:
+        """The event, validated; InvalidEventError naming the field when it is malformed."""
+        ...
+
+    def describe(self, key: str) -> WorkSnapshot:
+        """The work's state as its owner reports it now."""
+        ...
 
 
 class CompletionOutcome(StrEnum):
@@ -49,7 +74,7 @@ class CompletionReport(TypedDict):
     """What the completer did with one event (its return value, and one log line)."""
 
     Outcome: str
-    ReplicationTaskArn: str | None
+    WorkArn: str | None
     Reason: NotRequired[str]
     Status: NotRequired[str]
     ExecutionArn: NotRequired[str]
@@ -63,7 +88,7 @@ def _report(
     snapshot: WorkSnapshot | None = None,
     registration: CallbackRegistration | None = None,
 ) -> CompletionReport:
-    report: CompletionReport = {"Outcome": outcome.value, "ReplicationTaskArn": task_arn}
+    report: CompletionReport = {"Outcome": outcome.value, "WorkArn": task_arn}
     if reason:
         report["Reason"] = reason
     if snapshot:
@@ -75,11 +100,11 @@ def _report(
 
 
 @dataclass(frozen=True)
-class TaskEventCompleter:
-    """Turns one DMS task event into at most one callback completion."""
+class EventCompleter:
+    """Turns one event about some work into at most one callback completion."""
 
     store: CorrelationStore
-    gateway: DmsGateway
+    sources: tuple[WorkEvents, ...]
     sender: CallbackSender
     settings: CompleterSettings
     logger: Logger
@@ -88,20 +113,30 @@ class TaskEventCompleter:
 
     def handle(self, raw_event: Any) -> CompletionReport:
         try:
-            event = parse_dms_task_event(raw_event)
-        except InvalidDmsEventError as err:
+            source = self._source_of(raw_event)
+            event = source.parse(raw_event)
+        except InvalidEventError as err:
             # Raised, not logged away: after Lambda's two asynchronous retries the event lands in the dead-letter
             # queue, whose alarm tells an operator (the EventBridge rule, the event bus or DMS sent something new).
-            self.logger.error(
-                "Rejected a malformed DMS event", extra={"Reason": str(err), "event": _preview(raw_event)}
-            )
+            self.logger.error("Rejected a malformed event", extra={"Reason": str(err), "event": _preview(raw_event)})
             raise
-        report = self._complete(event)
-        self.logger.info("Handled a DMS task event", extra={**report, "EventType": event.event_type})
+        report = self._complete(source, event)
+        self.logger.info("Handled an event", extra={**report, "EventType": event.event_type})
         return report
 
-    def _complete(self, event: DmsTaskEvent) -> CompletionReport:
-        task_arn = event.replication_task_arn
+    def _source_of(self, raw_event: Any) -> WorkEvents:
+        if not isinstance(raw_event, dict):
+            raise InvalidEventError(f"the event must be a JSON object, got {type(raw_event).__name__}")
+        for source in self.sources:
+            if source.recognises(raw_event):
+                return source
+        raise InvalidEventError(
+            f"no kind of work this function waits on sends this event (source {raw_event.get('source')!r}, "
+            f"detail-type {raw_event.get('detail-type')!r})"
+        )
+
+    def _complete(self, source: WorkEvents, event: WorkEvent) -> CompletionReport:
+        task_arn = event.key
         if not event.is_terminal:
             return _report(CompletionOutcome.IGNORED_NOT_TERMINAL, task_arn)
         registration = self.store.find(task_arn)
@@ -110,9 +145,9 @@ class TaskEventCompleter:
         if registration.delivered:
             return _report(CompletionOutcome.IGNORED_ALREADY_DELIVERED, task_arn, registration=registration)
         try:
-            snapshot = self.gateway.describe_task(task_arn)
+            snapshot = source.describe(task_arn)
         except TaskNotFoundError as err:
-            # The task was deleted after it ended; the execution's safety net reports that to it.
+            # The work was deleted after it ended; the execution's safety net reports that to it.
             return _report(CompletionOutcome.IGNORED_TASK_NOT_FOUND, task_arn, reason=str(err))
         ignored = _not_this_runs_end(registration, snapshot)
         return ignored if ignored is not None else self._deliver(registration, snapshot)
@@ -159,7 +194,7 @@ def _not_this_runs_end(registration: CallbackRegistration, snapshot: WorkSnapsho
         return _report(
             CompletionOutcome.IGNORED_EARLIER_RUN,
             task_arn,
-            reason="the task's finished state belongs to a run that began before this wait's",
+            reason="the work's finished state belongs to a run that began before this wait's",
             snapshot=snapshot,
             registration=registration,
         )
