@@ -28,9 +28,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from local_aws.faults import FaultFiring, FaultKind
+
+if TYPE_CHECKING:
+    from local_aws.dms_serverless_simulation import (
+        ReplicationConfigArn,
+        ReplicationPlan,
+        ServerlessReplications,
+        SimulatedReplication,
+    )
 
 DEFAULT_REGION = "us-east-1"
 DEFAULT_ACCOUNT = "123456789012"
@@ -263,7 +271,8 @@ class _FaultRule:
 
 @dataclass
 class SimulatedDms:
-    """An in-memory DMS account: tasks and their runs, the calls made to it, and faults to inject."""
+    """An in-memory DMS account: tasks and their runs, serverless replications
+    (``local_aws.dms_serverless_simulation``), the calls made to it, and faults to inject."""
 
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     region: str = DEFAULT_REGION
@@ -275,6 +284,13 @@ class SimulatedDms:
     _faults: list[_FaultRule] = field(default_factory=list)
     _lost: list[_FaultRule] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _replications: ServerlessReplications = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        # The serverless module builds on this one (its errors, outcomes and start types), so it is imported here.
+        from local_aws.dms_serverless_simulation import ServerlessReplications  # noqa: PLC0415
+
+        self._replications = ServerlessReplications(self.region, self.account)
 
     # --- arranging ------------------------------------------------------------------------------------------
 
@@ -309,6 +325,25 @@ class SimulatedDms:
             if plan is not None:
                 task.next_plan = plan
             return self._begin_run(task, start_type, self.clock())
+
+    def add_replication(
+        self,
+        identifier: str,
+        plan: ReplicationPlan,
+        previous_run: ReplicationPlan | None = None,
+        *,
+        replication_type: str = "full-load",
+    ) -> ReplicationConfigArn:
+        """A DMS Serverless replication config, never started (status ``created``), whose first run follows
+        ``plan``; with ``previous_run``, one that already ran once (a start-replication run that followed
+        ``previous_run`` and ended just now), so its next start must be reload-target (or, for full-load-and-cdc,
+        resume-processing)."""
+        with self._lock:
+            return self._replications.add(identifier, plan, previous_run, replication_type, self.clock())
+
+    def replication(self, arn: str) -> SimulatedReplication:
+        with self._lock:
+            return self._replications.get(arn)
 
     # --- faults ---------------------------------------------------------------------------------------------
 
@@ -358,6 +393,10 @@ class SimulatedDms:
             return self._describe(params, now)
         if operation == "StopReplicationTask":
             return self._stop(params, now)
+        if self._replications.serves(operation):
+            return self._replications.handle(
+                operation, params, now, empty_list_when_not_found=self.empty_list_when_not_found
+            )
         raise SimulatedDmsError("InvalidAction", f"the simulation does not implement {operation}")
 
     def _maybe_fail(self, operation: str, now: datetime) -> None:
@@ -487,3 +526,29 @@ class SimulatedDms:
                 "resourceLink": f"https://console.aws.amazon.com/dms/v2/home?region={self.region}#taskDetails/{task.identifier}",
             },
         }
+
+    def replication_events(self, arn: str) -> list[dict[str, Any]]:
+        """Every EventBridge event DMS has published by now for a serverless replication, oldest first: its
+        ``DMS Replication State Change`` events and its internal task's ``DMS Replication Task State Change`` ones
+        (their shapes, sources and assumptions: ``local_aws.dms_serverless_simulation``)."""
+        with self._lock:
+            return self._replications.events(arn, self.clock())
+
+    def terminal_replication_event(self, arn: str, run: int = -1) -> dict[str, Any]:
+        """The ``DMS Replication State Change`` event DMS publishes when a replication's run reaches its final
+        state; ``run`` indexes the runs as for ``terminal_event``. Its shape, after an event captured on AWS (the
+        user guide's EventBridge chapter shows only a task's event; the EventBridge reference lists the detail-type)::
+
+            {"version": "0", "id": "...", "detail-type": "DMS Replication State Change", "source": "aws.dms",
+             "account": "123456789012", "time": "2026-03-02T10:00:00Z", "region": "us-east-1",
+             "resources": ["arn:aws:dms:us-east-1:123456789012:replication-config:<resource id>"],
+             "detail": {"type": "REPLICATION_CONFIG", "category": "StateChange",
+                        "eventType": "REPLICATION_STOPPED",
+                        "detailMessage": "Replication with resource id, '<resource id>', has stopped."}}
+
+        A failure is ``eventType`` ``REPLICATION_FAILED``, ``category`` ``Failure``. Unlike a task's event it has
+        no event id and names neither the stop reason nor the failure: only DescribeReplications tells a finished
+        full load from a stop, and gives the FailureMessages.
+        """
+        with self._lock:
+            return self._replications.terminal_event(arn, run)
