@@ -345,7 +345,8 @@ class CallbackWaiter:
         snapshot = WorkSnapshot.from_finish_record(record)
         if snapshot.outcome is not WorkOutcome.RUNNING and not snapshot.belongs_to_run(bound):
             # DMS still shows an earlier run's end: this run has not begun to show; wait another round.
-            return replace(snapshot, outcome=WorkOutcome.RUNNING)
+            # Its dates are the earlier run's: they must not count towards this wait's length either.
+            return replace(snapshot, outcome=WorkOutcome.RUNNING, start_date=None, stop_date=None)
         return snapshot
 
     def _release(self, context: DurableContext, task_arn: str, execution_arn: str) -> None:
