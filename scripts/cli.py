@@ -46,3 +46,12 @@ def output_directory_problem(path: Path) -> str | None:
     os.close(handle)
     Path(probe).unlink()
     return None
+
+
+def output_file_problem(path: Path) -> str | None:
+    """Why a file cannot be written at ``path`` (its folder must exist), or None when it can."""
+    if path.is_dir():
+        return f"{path} is a directory, not a file"
+    if not path.parent.is_dir():
+        return f"{path}: no such directory {path.parent}"
+    return output_directory_problem(path.parent)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import re
 from datetime import timedelta
 
@@ -21,6 +22,14 @@ def parse_duration(text: str) -> timedelta:
     if seconds > _LONGEST.total_seconds():
         raise ValueError(f"duration {text!r} is longer than {_LONGEST.days} days")
     return timedelta(seconds=seconds)
+
+
+def duration_argument(text: str) -> timedelta:
+    """parse_duration as an argparse ``type``: its message, not argparse's "invalid value", on a mistake."""
+    try:
+        return parse_duration(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
 
 
 def parse_durations(text: str) -> list[timedelta]:

@@ -274,7 +274,7 @@ def _closed_port() -> int:
         (["stop"], ["invalid choice: 'stop'"]),
         ([], ["required"]),
     ],
-    ids=["task-arn", "name", "execution-arn", "interval", "region-contradicts-arn", "missing-option", "command", "none"],
+    ids=["task-arn", "name", "execution-arn", "interval", "region-contradicts", "missing-option", "command", "none"],
 )
 def test_a_usage_mistake_is_one_line_and_exit_2(argv: list[str], fragments: list[str], tmp_path: Path) -> None:
     env = isolated_environment(tmp_path, AWS_ENDPOINT_URL=f"http://127.0.0.1:{_closed_port()}", **DUMMY_CREDENTIALS)
