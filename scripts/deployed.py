@@ -265,7 +265,10 @@ def describe(client: Any, execution_arn: str) -> dict[str, Any]:
     execution: dict[str, Any] = client.get_durable_execution(DurableExecutionArn=execution_arn)
     shown = {k: execution.get(k) for k in ("DurableExecutionArn", "Status", "StartTimestamp", "EndTimestamp")}
     if execution.get("Result"):
-        shown["Result"] = json.loads(execution["Result"])
+        try:
+            shown["Result"] = json.loads(execution["Result"])
+        except ValueError:
+            shown["Result"] = execution["Result"]
     if execution.get("Error"):
         shown["Error"] = execution["Error"]
     return shown
