@@ -35,12 +35,14 @@ from botocore.config import Config
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
-    ConnectionError,
     NoCredentialsError,
     PartialCredentialsError,
     ProfileNotFound,
     SSOError,
     TokenRetrievalError,
+)
+from botocore.exceptions import (
+    ConnectionError as EndpointUnreachableError,
 )
 
 from migration_wait.domain import parse_replication_task_arn
@@ -172,7 +174,7 @@ def aws_call(action: str, region: str | None) -> Iterator[None]:
         raise AwsCallError(f"your AWS sign-in has expired ({err}): run `aws sso login`") from err
     except ProfileNotFound as err:
         raise AwsCallError(f"{err}: set AWS_PROFILE to a profile of `aws configure list-profiles`") from err
-    except ConnectionError as err:
+    except EndpointUnreachableError as err:
         raise AwsCallError(
             f"cannot reach AWS for {action}{where} ({err}): check the network, the region and any "
             "AWS_ENDPOINT_URL setting"
@@ -349,7 +351,8 @@ def main(argv: Sequence[str] | None = None, client: ClientFactory = boto3_client
         print(f"{parser.prog}: error: {err}", file=sys.stderr)
         return USAGE_ERROR
     except AwsCallError as err:
-        print(f"{parser.prog}: {err}", file=sys.stderr)
+        # One line, whatever AWS put in its message.
+        print(f"{parser.prog}: {' '.join(str(err).split())}", file=sys.stderr)
         return FAILED
     except KeyboardInterrupt:
         print(f"{parser.prog}: interrupted", file=sys.stderr)
