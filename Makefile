@@ -1,11 +1,18 @@
 # Two commands do all the set-up on a fresh machine with Python >= 3.11:
 #   make compare   the main job: run both variants locally and compare them (no AWS account needed)
 #   make test      lint, type-check and run the test suite
+# Both install the project into .venv (editable, with the pinned requirements), so its commands work from any
+# directory with no PYTHONPATH: .venv/bin/migration-wait-compare, -benchmark-polling, -benchmark-callback, -faults,
+# -third-party and -deployed (as do `.venv/bin/python scripts/compare.py` and `python -m scripts.compare`).
+#
+# Exit codes: each command exits 0 when done, 1 when what it ran failed (a self-check, a scenario, an AWS call),
+# 2 for a usage error (one line on stderr naming the mistake). make itself always exits 2 when a command fails;
+# its "make: *** [Makefile:NN: compare] Error N" line shows the command's own code N. Scripts that check the code
+# run the commands directly.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cat requirements-dev.txt handlers/requirements.txt | cksum | cut -d' ' -f1)
-export PYTHONPATH := handlers:.
+STAMP := $(VENV)/.installed-$(shell cat requirements-dev.txt handlers/requirements.txt pyproject.toml | cksum | cut -d' ' -f1)
 
 # AWS SAM CLI lives in its own virtual environment: its boto3/botocore pins conflict with the runtime's.
 SAM_VENV := .venv-sam
@@ -26,10 +33,13 @@ RUNTIME_PYTHON_VERSION := 3.13
 
 .PHONY: compare test lint typecheck template build pytest benchmark benchmark-callback third-party faults clean
 
-$(STAMP): requirements-dev.txt handlers/requirements.txt
+# The project itself is built by the hatchling pinned in requirements-dev.txt (no isolated build environment, so no
+# unpinned download); its .pth file puts handlers/ and the repository root on sys.path.
+$(STAMP): requirements-dev.txt handlers/requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("Python >= 3.11 is required, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-build-isolation -e .
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 
@@ -48,7 +58,7 @@ $(CHECKOV_STAMP): requirements-checkov.txt
 	@touch $@
 
 compare: $(STAMP)
-	$(BIN)/python scripts/compare.py $(ARGS)
+	$(BIN)/migration-wait-compare $(ARGS)
 
 test: lint typecheck template
 	@$(MAKE) --no-print-directory pytest ARTIFACT_JUST_BUILT=1
@@ -87,19 +97,19 @@ pytest: $(STAMP)
 	MIGRATION_WAIT_ARTIFACT_JUST_BUILT=$(ARTIFACT_JUST_BUILT) $(BIN)/pytest $(PYTEST_ARGS)
 
 benchmark: $(STAMP)
-	$(BIN)/python scripts/benchmark_polling.py $(ARGS)
+	$(BIN)/migration-wait-benchmark-polling $(ARGS)
 
 benchmark-callback: $(STAMP)
-	$(BIN)/python scripts/benchmark_callback.py $(ARGS)
+	$(BIN)/migration-wait-benchmark-callback $(ARGS)
 
 # Every fault (lost answers, throttling, crashes at every boundary, stale, duplicate, lost and malformed events) in
 # every variant: a table and the headline figures (make test runs the same scenarios as tests/test_fault_matrix.py).
 faults: $(STAMP)
-	$(BIN)/python scripts/fault_matrix.py $(ARGS)
+	$(BIN)/migration-wait-faults $(ARGS)
 
 # One third-party job wait end to end, the signed callback shown (ARGS="--misbehave wrong-signature", "--fails").
 third-party: $(STAMP)
-	$(BIN)/python scripts/run_third_party.py $(ARGS)
+	$(BIN)/migration-wait-third-party $(ARGS)
 
 clean:
 	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) .pytest_cache .mypy_cache .ruff_cache .aws-sam

@@ -28,6 +28,7 @@ from local_aws.comparison.measure import quiet_sdk_logging
 from local_aws.comparison.operations import count_durable_operations
 from local_aws.dms_simulation import TaskPlan
 from local_aws.simulated_timeline import CallbackTimeline
+from scripts.cli import CommandLineParser
 from scripts.durations import format_duration, parse_durations
 
 QUIET = {"POWERTOOLS_LOG_LEVEL": "ERROR"}
@@ -196,7 +197,7 @@ def render_burst(burst: BurstResult) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = CommandLineParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--durations", default=DEFAULT_DURATIONS, help="migrations to compare (e.g. 15m,6h,72h)")
     parser.add_argument("--burst", type=int, default=1000, help="waiting executions in the burst (0: skip it)")
     parser.add_argument("--concurrency", type=int, default=16, help="completer invocations in parallel")

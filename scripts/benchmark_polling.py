@@ -18,6 +18,7 @@ import polling_handler
 from local_aws.comparison.variants import FIXED_ONE_MINUTE
 from local_aws.dms_simulation import TaskPlan
 from local_aws.environment import local_environment
+from scripts.cli import CommandLineParser
 from scripts.durations import format_duration, parse_durations
 
 DEFAULT_DURATIONS = "15m,1h,6h,24h,72h"
@@ -66,7 +67,7 @@ def render(rows: Sequence[BenchmarkRow]) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = CommandLineParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--durations", default=DEFAULT_DURATIONS, help="default-strategy migrations (e.g. 15m,1h,6h)")
     parser.add_argument("--stock", action="store_true", help="also run the 24 h / 1 min case on the stock runner")
     args = parser.parse_args(argv)

@@ -26,16 +26,17 @@ from local_aws.comparison.matrix import (
     DEFAULT_FAILURE_DURATION,
     QUICK_DURATIONS,
     MatrixInputError,
+    MatrixPlan,
     all_variant_ids,
     plan_matrix,
     run_comparison,
 )
 from local_aws.comparison.prices import DEFAULT_PRICES_FILE, PriceFileError, load_prices
 from local_aws.comparison.report import build_report, render_table, write_outputs
+from scripts.cli import FAILED, CommandLineParser, output_directory_problem, usage_error
 from scripts.durations import format_duration, parse_duration, parse_durations
 
-BAD_INPUT = 2
-SELF_CHECK_FAILED = 1
+SELF_CHECK_FAILED = FAILED
 
 
 class ProgressBar:
@@ -62,7 +63,7 @@ class ProgressBar:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = CommandLineParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--durations", help=f"migration durations (default {DEFAULT_DURATIONS})")
     parser.add_argument("--quick", action="store_true", help=f"two durations only ({QUICK_DURATIONS})")
     parser.add_argument("--variants", help=f"comma-separated, default all: {','.join(all_variant_ids())}")
@@ -77,35 +78,53 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _fail(message: str) -> int:
-    print(f"compare: error: {message}", file=sys.stderr)
-    return BAD_INPUT
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+def _plan(args: argparse.Namespace) -> MatrixPlan:
+    """Every input checked before any run: a mistake found after ten minutes of work is a mistake found late."""
     if args.quick and args.durations:
-        return _fail("--quick and --durations are exclusive")
+        raise ValueError("--quick and --durations are exclusive")
     if args.jobs < 1:
-        return _fail(f"--jobs must be at least 1, got {args.jobs}")
+        raise ValueError(f"--jobs must be at least 1, got {args.jobs}")
     try:
         durations = parse_durations(args.durations or (QUICK_DURATIONS if args.quick else DEFAULT_DURATIONS))
+    except ValueError as err:
+        raise ValueError(f"--durations: {err}") from None
+    try:
         failure: timedelta | None = (
             None if args.failure_duration.strip().lower() == "none" else parse_duration(args.failure_duration)
         )
-        variant_ids = [v.strip() for v in (args.variants or ",".join(all_variant_ids())).split(",") if v.strip()]
-        plan = plan_matrix(variant_ids, durations, failure)
+    except ValueError as err:
+        raise ValueError(f"--failure-duration: {err}") from None
+    variant_ids = [v.strip() for v in (args.variants or ",".join(all_variant_ids())).split(",") if v.strip()]
+    if not variant_ids:
+        raise ValueError(f"--variants names no variant; known variants: {', '.join(all_variant_ids())}")
+    if args.out is not None and (problem := output_directory_problem(args.out)):
+        raise ValueError(f"--out {problem}")
+    return plan_matrix(variant_ids, durations, failure)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        plan = _plan(args)
         prices = load_prices(args.prices)
+    except (ValueError, MatrixInputError, PriceFileError) as err:
+        return usage_error(parser.prog, str(err))
+    try:
         result = run_comparison(plan, prices, args.jobs, ProgressBar(sys.stderr))
-    except (ValueError, MatrixInputError, PriceFileError, TemplateError) as err:
-        return _fail(str(err))
+    except TemplateError as err:
+        return usage_error(parser.prog, str(err))
     report = build_report(result, prices)
     print(render_table(report))
     print(
         f"\nmatrix wall time: {result.wall_seconds:.1f} s ({len(report['runs'])} rows, {args.jobs} worker process(es))"
     )
     if args.out is not None:
-        for path in write_outputs(report, args.out):
+        try:
+            written = write_outputs(report, args.out)
+        except OSError as err:
+            return usage_error(parser.prog, f"--out {args.out}: cannot write the reports ({err.strerror or err})")
+        for path in written:
             print(f"wrote {path}")
     failed = result.failed_checks
     print(f"self-checks: {len(result.checks) - len(failed)} passed, {len(failed)} failed")

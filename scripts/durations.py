@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import argparse
 import re
 from datetime import timedelta
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)([smhd])$")
+# A durable execution runs for a year at most; anything longer is a typo, and timedelta overflows past 10**9 days.
+_LONGEST = timedelta(days=366)
 
 
 def parse_duration(text: str) -> timedelta:
@@ -16,7 +19,17 @@ def parse_duration(text: str) -> timedelta:
     seconds = float(match.group(1)) * _UNITS[match.group(2)]
     if seconds <= 0:
         raise ValueError(f"duration {text!r} must be positive")
+    if seconds > _LONGEST.total_seconds():
+        raise ValueError(f"duration {text!r} is longer than {_LONGEST.days} days")
     return timedelta(seconds=seconds)
+
+
+def duration_argument(text: str) -> timedelta:
+    """parse_duration as an argparse ``type``: its message, not argparse's "invalid value", on a mistake."""
+    try:
+        return parse_duration(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
 
 
 def parse_durations(text: str) -> list[timedelta]:

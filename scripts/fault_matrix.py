@@ -9,7 +9,6 @@ Exit 0 when every scenario ends as expected, 1 when one does not, 2 for a usage 
 
 from __future__ import annotations
 
-import argparse
 import logging
 import os
 import sys
@@ -17,19 +16,18 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from local_aws.fault_matrix import format_table, run_matrix, scenarios
+from scripts.cli import CommandLineParser, output_file_problem, usage_error
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Inject every fault into every variant and report the outcomes.")
+    parser = CommandLineParser(description="Inject every fault into every variant and report the outcomes.")
     parser.add_argument("--only", default="", help='run only scenarios whose "variant: fault" contains this text')
     parser.add_argument("--json", type=Path, default=None, help="also write the rows and the headline as JSON here")
     args = parser.parse_args(argv)
     if args.only and not any(args.only in s.key for s in scenarios()):
-        print(f"fault_matrix: no scenario matches --only {args.only!r}", file=sys.stderr)
-        return 2
-    if args.json is not None and not args.json.parent.is_dir():
-        print(f"fault_matrix: --json {args.json}: no such directory {args.json.parent}", file=sys.stderr)
-        return 2
+        return usage_error(parser.prog, f"no scenario matches --only {args.only!r}")
+    if args.json is not None and (problem := output_file_problem(args.json)):
+        return usage_error(parser.prog, f"--json {problem}")
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "CRITICAL")
     # The local runner logs every injected crash and every safety-net timeout it fires: expected here, not news.
     logging.getLogger("aws_durable_execution_sdk_python_testing").setLevel(logging.CRITICAL)

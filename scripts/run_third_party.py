@@ -25,7 +25,9 @@ from local_aws.comparison.operations import count_durable_operations
 from local_aws.dms_simulation import SimulatedOutcome, TaskPlan
 from local_aws.third_party_environment import third_party_environment
 from local_aws.third_party_service import CallbackAttempt, Misbehaviour
-from scripts.durations import format_duration, parse_duration
+from migration_wait.settings import CallbackSettings
+from scripts.cli import CommandLineParser, usage_error
+from scripts.durations import duration_argument, format_duration
 
 
 def _redacted(url: str) -> str:
@@ -45,8 +47,8 @@ def _show_callback(attempt: CallbackAttempt, url: str) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--duration", default="6h", type=parse_duration, help="how long the job runs (6h)")
+    parser = CommandLineParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--duration", default="6h", type=duration_argument, help="how long the job runs (6h)")
     parser.add_argument("--fails", action="store_true", help="the job fails halfway")
     parser.add_argument(
         "--misbehave",
@@ -56,13 +58,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--safety-net", type=int, default=None, help="CALLBACK_TIMEOUT_SECONDS (default 302400)")
     args = parser.parse_args(argv)
+    settings = {"POWERTOOLS_LOG_LEVEL": "CRITICAL"}
+    if args.safety_net is not None:
+        settings["CALLBACK_TIMEOUT_SECONDS"] = str(args.safety_net)
+    try:
+        # The function's own settings check, before the run: a bad value would fail the execution at its start.
+        CallbackSettings.from_env({"CALLBACK_TABLE_NAME": "settings-check", **settings})
+    except ValueError as err:
+        return usage_error(parser.prog, f"--safety-net: {err}")
 
     plan = TaskPlan(duration=args.duration)
     if args.fails:
         plan = TaskPlan(duration=args.duration, outcome=SimulatedOutcome.FAILS, failure_message="ORA-01555")
-    settings = {"POWERTOOLS_LOG_LEVEL": "CRITICAL"}
-    if args.safety_net is not None:
-        settings["CALLBACK_TIMEOUT_SECONDS"] = str(args.safety_net)
     with quiet_sdk_logging(), third_party_environment(settings) as env:
         env.service.misbehaviour = Misbehaviour(args.misbehave)
         task_arn = env.jobs.add_task("orders-full-load", plan)

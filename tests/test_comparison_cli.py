@@ -1,8 +1,10 @@
-"""The comparison command: a --quick smoke run (report structure and self-checks), bad input, failing self-checks."""
+"""The comparison command: a --quick smoke run (report structure and self-checks), bad input (run as the installed
+command: one line, exit 2, before any work, never a traceback), failing self-checks."""
 
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -14,6 +16,8 @@ from local_aws.comparison.checks import CheckResult, check_runs
 from local_aws.comparison.cost import COMPONENTS
 from local_aws.comparison.prices import DEFAULT_PRICES_FILE
 from scripts import compare
+from tests.installed_commands import assert_one_line_error, console_command, isolated_environment
+from tests.installed_commands import run as run_command
 from tests.test_comparison_cost import a_run
 
 RUN_KEYS = {
@@ -114,6 +118,60 @@ def test_a_bad_price_file_exits_2_naming_the_price(
 
     assert compare.main(["--prices", str(path), "--durations", "15m"]) == 2
     assert message in capsys.readouterr().err
+
+
+def _unwritable_directory(tmp_path: Path) -> Path:
+    """A directory no file can be created in: read-only for an ordinary user; /proc for root, whom modes don't stop."""
+    if os.geteuid() == 0:
+        return Path("/proc")
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    return locked
+
+
+# Each case names a mistake and what its one line must say; "{tmp}" is the test's own directory.
+COMMAND_LINE_MISTAKES = {
+    "out-is-a-file": (["--out", "{tmp}/a-file"], ["--out", "a-file is a file, not a directory"]),
+    "out-in-proc": (["--out", "/proc/forbidden"], ["--out /proc/forbidden", "cannot write in /proc"]),
+    "out-unwritable": (["--out", "{unwritable}/report"], ["--out", "cannot write in"]),
+    "prices-a-directory": (["--prices", "{tmp}"], ["is a directory, not a JSON file"]),
+    "prices-missing": (["--prices", "{tmp}/no-such.json"], ["price file not found"]),
+    "prices-not-json": (["--prices", "{tmp}/a-file"], ["a-file is not valid JSON"]),
+    "prices-wrong-shape": (["--prices", "{tmp}/list.json"], ["expected an object with a 'prices' object"]),
+    "prices-binary": (["--prices", "{tmp}/binary.json"], ["not a JSON file (not UTF-8 text)"]),
+    "variants-empty": (["--variants", ","], ["--variants names no variant", "polling-default"]),
+    "variants-unknown": (["--variants", "carrier-pigeon"], ["unknown variant(s): carrier-pigeon"]),
+    "durations-malformed": (["--durations", "15m,6hours"], ["--durations: malformed duration '6hours'"]),
+    "durations-empty": (["--durations", ","], ["--durations: no durations given"]),
+    "durations-zero": (["--durations", "0m"], ["must be positive"]),
+    "durations-huge": (["--durations", "99999999999d"], ["longer than 366 days"]),
+    "failure-duration": (["--failure-duration", "soon"], ["--failure-duration: malformed duration 'soon'"]),
+    "jobs-zero": (["--jobs", "0"], ["--jobs must be at least 1"]),
+    "jobs-not-a-number": (["--jobs", "two"], ["argument --jobs: invalid int value: 'two'"]),
+    "unknown-option": (["--fast"], ["unrecognized arguments: --fast"]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(COMMAND_LINE_MISTAKES))
+def test_a_mistake_is_one_line_and_exit_2_before_any_work(case: str, tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("not json\n")
+    (tmp_path / "list.json").write_text("[]\n")
+    (tmp_path / "binary.json").write_bytes(b"\xff\xfe\x00{")
+    arguments, fragments = COMMAND_LINE_MISTAKES[case]
+    argv = [a.format(tmp=tmp_path, unwritable=_unwritable_directory(tmp_path)) for a in arguments]
+
+    # Everything else valid and small: without the check, the run would start (and print its progress).
+    result = run_command(
+        [console_command("migration-wait-compare"), "--variants", "polling-default", "--durations", "15m", *argv]
+        if case.startswith(("out", "prices", "jobs", "unknown"))
+        else [console_command("migration-wait-compare"), *argv],
+        isolated_environment(tmp_path),
+    )
+
+    assert_one_line_error(result, 2, *fragments)
+    assert result.stdout == "", f"the command did work before refusing:\n{result}"
+    assert not list(tmp_path.glob("**/report*")), "a report was written"
 
 
 def test_a_failing_self_check_fails_the_command_loudly(

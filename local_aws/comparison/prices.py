@@ -75,9 +75,15 @@ def _text(entry: dict[str, Any], key: str, where: str, path: Path) -> str:
 def load_prices(path: Path = DEFAULT_PRICES_FILE) -> PriceList:
     """Read and validate a price file: every required price present, a number, not negative, with its source."""
     try:
-        raw = json.loads(path.read_text())
+        raw = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise PriceFileError(f"price file not found: {path}") from None
+    except IsADirectoryError:
+        raise PriceFileError(f"price file {path} is a directory, not a JSON file") from None
+    except OSError as err:
+        raise PriceFileError(f"cannot read price file {path}: {err.strerror or err}") from None
+    except UnicodeDecodeError:
+        raise PriceFileError(f"{path} is not a JSON file (not UTF-8 text)") from None
     except json.JSONDecodeError as err:
         raise PriceFileError(f"{path} is not valid JSON: {err}") from None
     if not isinstance(raw, dict) or not isinstance(raw.get("prices"), dict):
