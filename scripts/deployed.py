@@ -45,7 +45,7 @@ from botocore.exceptions import (
     ConnectionError as EndpointUnreachableError,
 )
 
-from migration_wait.domain import parse_replication_task_arn
+from job_kinds.dms_task.rules import parse_replication_task_arn
 from scripts.cli import FAILED, OK, USAGE_ERROR, CommandLineParser
 
 # The stack output holding each variant's durable function alias (template.yaml, Outputs).

@@ -25,9 +25,9 @@ from local_aws.comparison.operations import count_durable_operations
 from local_aws.dms_simulation import SimulatedOutcome, TaskPlan
 from local_aws.third_party_environment import third_party_environment
 from local_aws.third_party_service import CallbackAttempt, Misbehaviour
-from migration_wait.settings import CallbackSettings
 from scripts.cli import CommandLineParser, usage_error
 from scripts.durations import duration_argument, format_duration
+from waiting.settings import CallbackSettings
 
 
 def _redacted(url: str) -> str:
