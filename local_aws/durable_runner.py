@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 
 import aws_durable_execution_sdk_python.state as durable_state
+from aws_durable_execution_sdk_python.lambda_service import OperationStatus
 from aws_durable_execution_sdk_python_testing.runner import DurableFunctionTestRunner
 from aws_durable_execution_sdk_python_testing.stores.memory import InMemoryExecutionStore
 from aws_durable_execution_sdk_python_testing.worker.status import InvocationState
@@ -188,6 +189,21 @@ class LocalDurableRunner:
 
     def invocation_in_flight(self, execution_arn: str) -> bool:
         return invocation_in_flight(self.runner, execution_arn)
+
+    def invocation_pending(self, execution_arn: str) -> bool:
+        """An invocation runs now, or one is about to (a crash's retry, a step's): the execution is not idle.
+
+        The runner re-invokes a failed invocation after a real-clock backoff; until that retry ran cleanly the
+        stored execution counts its consecutive failed attempts. A timeline must not skip simulated time past it.
+        """
+        if self.invocation_in_flight(execution_arn):
+            return True
+        execution = self.store.load(execution_arn)
+        attempts = getattr(execution, "consecutive_failed_invocation_attempts", None)
+        if not isinstance(attempts, int):
+            raise RunnerContractError("Execution has no consecutive_failed_invocation_attempts: the pinned SDK changed")
+        # A step waiting for its retry (PENDING) is re-invoked by the runner itself, time skipped: not idle either.
+        return attempts > 0 or any(op.status is OperationStatus.PENDING for op in execution.operations)
 
     def fire_callback_timeout(self, execution_arn: str, callback_id: str) -> None:
         fire_callback_timeout(self.runner, execution_arn, callback_id)

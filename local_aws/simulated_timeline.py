@@ -77,7 +77,7 @@ class CallbackTimeline:
                     f"(timeline so far: {[(s.kind, s.at.isoformat()) for s in log.steps]})"
                 )
             waiting = _waiting_callbacks(execution)
-            if not waiting or self.runner.invocation_in_flight(execution_arn):
+            if not waiting or self.runner.invocation_pending(execution_arn):
                 time.sleep(self.idle_poll_seconds)
                 continue
             if len(waiting) > 1:
