@@ -87,8 +87,8 @@ def test_a_task_input_is_parsed_as_it_always_was() -> None:
 @pytest.mark.parametrize(
     ("event", "named"),
     [
-        ({}, "neither was given"),
-        ({"ReplicationTaskArn": TASK_ARN, "ReplicationConfigArn": ARN}, "both were given"),
+        ({}, "give exactly one"),
+        ({"ReplicationTaskArn": TASK_ARN, "ReplicationConfigArn": ARN}, "not both"),
         ({"ReplicationConfigArn": ARN.replace("replication-config", "rep")}, "replication-config:ID"),
         ({"ReplicationConfigArn": ARN, "StartReplicationType": "restart"}, "StartReplicationType must be one of"),
         ({"ReplicationConfigArn": ARN, "Extra": 1}, "unknown input field(s): Extra"),
@@ -100,7 +100,7 @@ def test_invalid_input_is_refused_naming_the_field(event: object, named: str) ->
         parse_dms_request(event)
 
     assert named in str(refused.value)
-    if named in ("neither was given", "both were given"):
+    if named in ("give exactly one", "not both"):
         assert "ReplicationTaskArn" in str(refused.value)
         assert "ReplicationConfigArn" in str(refused.value)
 

@@ -243,7 +243,7 @@ def test_a_start_whose_answer_was_lost_is_adopted_not_repeated(variant: Variant)
     ("event", "named"),
     [
         ({"ReplicationTaskArn": "x", "ReplicationConfigArn": "y"}, "exactly one of ReplicationTaskArn"),
-        ({"StartReplicationType": "start-replication"}, "ReplicationConfigArn (a DMS Serverless replication)"),
+        ({"StartReplicationType": "start-replication"}, "or ReplicationConfigArn instead"),
         ({"ReplicationConfigArn": "arn:aws:dms:us-east-1:123456789012:rep:X"}, "ReplicationConfigArn is not a DMS"),
         ({"ReplicationConfigArn": "arn:aws:dms:us-east-1:123456789012:task:X"}, "replication-config:ID"),
         ({"ReplicationConfigArn": f"{CONFIG_ARN_PREFIX}X", "StartReplicationType": "go"}, "StartReplicationType"),

@@ -130,7 +130,7 @@ def test_throttling_on_start_is_retried_and_the_task_is_started_once(variant: Va
 @pytest.mark.parametrize(
     ("event", "named"),
     [
-        ({}, "exactly one of ReplicationTaskArn (a DMS replication task) or ReplicationConfigArn"),
+        ({}, "ReplicationTaskArn is required"),
         ({"ReplicationTaskArn": "not-an-arn"}, "ReplicationTaskArn"),
         ({"ReplicationTaskArn": f"{ARN_PREFIX}X", "StartReplicationTaskType": "go"}, "StartReplicationTaskType"),
         (["arn:aws:dms:us-east-1:123456789012:task:X"], "input must be a JSON object"),

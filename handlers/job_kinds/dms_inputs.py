@@ -22,11 +22,16 @@ def parse_dms_request(event: object) -> WorkRequest:
     if not isinstance(event, dict):
         raise InvalidInputError(f"input must be a JSON object, got {type(event).__name__}")
     task, config = TASK_ARN_FIELD in event, CONFIG_ARN_FIELD in event
-    if task == config:
-        given = "both were given" if task else "neither was given"
+    if task and config:
         raise InvalidInputError(
-            f"exactly one of {TASK_ARN_FIELD} (a DMS replication task) or {CONFIG_ARN_FIELD} "
-            f"(a DMS Serverless replication) is required; {given}"
+            f"give exactly one of {TASK_ARN_FIELD} (a DMS replication task) or {CONFIG_ARN_FIELD} "
+            "(a DMS Serverless replication), not both"
+        )
+    if not task and not config:
+        # Worded as before DMS Serverless joined ("ReplicationTaskArn is required"): callers match on it.
+        raise InvalidInputError(
+            f"{TASK_ARN_FIELD} is required (a DMS replication task), or {CONFIG_ARN_FIELD} instead "
+            "(a DMS Serverless replication): give exactly one"
         )
     return parse_task_request(event) if task else parse_replication_request(event)
 
