@@ -1,4 +1,4 @@
-"""CallbackFunction: claims a DMS replication task, starts it and waits for its event with a durable callback."""
+"""CallbackFunction: claims a DMS replication task or Serverless replication, starts it and waits for its event."""
 
 from __future__ import annotations
 
@@ -9,8 +9,7 @@ from aws_durable_execution_sdk_python import DurableContext, durable_execution
 from aws_adapters.correlation_store import CorrelationStore
 from aws_adapters.dms_gateway import DmsGateway
 from aws_adapters.durable_executions import DurableExecutions
-from job_kinds.dms_task.rules import parse_task_request
-from job_kinds.dms_task.work import DmsTaskWork
+from job_kinds.dms_inputs import dms_work_for, parse_dms_request
 from waiting.callback_rounds import CallbackWaiter
 from waiting.domain import MigrationResult
 from waiting.observability import get_logger
@@ -21,11 +20,11 @@ from waiting.workflow import run_migration_wait
 @durable_execution
 def handler(event: Any, context: DurableContext) -> MigrationResult:
     context.set_logger(get_logger())
-    request = parse_task_request(event)
+    request = parse_dms_request(event)
     settings = CallbackSettings.from_env()
     waiter = CallbackWaiter(
         store=CorrelationStore(settings.table_name),
-        work=DmsTaskWork(DmsGateway()),
+        work=dms_work_for(request, DmsGateway()),
         settings=settings,
         liveness=DurableExecutions(),
     )

@@ -1,4 +1,4 @@
-"""DmsEventsFunction: a DMS task stopped or failed; complete the callback of the execution waiting for it."""
+"""DmsEventsFunction: a DMS task or Serverless replication stopped or failed; complete its waiting callback."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from aws_adapters.callback_sender import CallbackSender
 from aws_adapters.clients import completer_dms_client
 from aws_adapters.correlation_store import CorrelationStore
 from aws_adapters.dms_gateway import DmsGateway
+from job_kinds.dms_serverless.events import DmsReplicationEvents
 from job_kinds.dms_task.events import DmsTaskEvents
 from waiting.event_completion import CompletionReport, EventCompleter
 from waiting.observability import get_logger
@@ -23,7 +24,7 @@ def handler(event: Any, context: LambdaContext) -> CompletionReport:
     gateway = DmsGateway(completer_dms_client())
     completer = EventCompleter(
         store=CorrelationStore(settings.table_name),
-        sources=(DmsTaskEvents(gateway),),
+        sources=(DmsTaskEvents(gateway), DmsReplicationEvents(gateway)),
         sender=CallbackSender(),
         settings=settings,
         logger=logger,

@@ -405,6 +405,12 @@ class SimulatedReplication:
     def latest_run(self) -> ReplicationRun | None:
         return self.runs[-1] if self.runs else None
 
+    @property
+    def finishes_at(self) -> datetime | None:
+        """When the latest run reaches (or reached) its final state; None if never started, or replicating on."""
+        run = self.latest_run
+        return run.finishes_at if run is not None else None
+
     def status(self, now: datetime) -> str:
         return self.runs[-1].status(now) if self.runs else CREATED
 

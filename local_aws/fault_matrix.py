@@ -10,6 +10,10 @@ plays the migration's timeline and measures what matters to a user of the wait:
 - whether the result carries another run's data (a stale event must never finish a wait);
 - whether an event that was delivered, or could have been by a retry, was left to the safety net.
 
+The DMS variants run against a replication task, and (``polling/serverless``, ``callback/serverless``) against a DMS
+Serverless replication: the same faults at the same boundaries (its StartReplication, DescribeReplications and
+``DMS Replication State Change`` events), after its provisioning phases.
+
 Durable handlers run wrapped in ``crash_tolerant`` (a crash is a failed invocation the runner re-invokes, as Lambda
 does); a completer invocation that raises, or crashes, is invoked again up to twice, as Lambda retries an
 asynchronous invocation (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html), and an
@@ -30,14 +34,16 @@ import polling_handler
 import third_party_job_handler
 from aws_adapters.clients import dms_client
 from local_aws.callback_environment import CallbackEnvironment, callback_environment
-from local_aws.dms_simulation import SimulatedDms, TaskPlan
+from local_aws.dms_serverless_simulation import PROVISIONING_PHASES, ReplicationPlan, SimulatedReplication
+from local_aws.dms_simulation import SimulatedDms, SimulatedTask, TaskPlan
 from local_aws.durable_runner import ExecutionMeasurements, LocalDurableRunner
 from local_aws.environment import local_environment
 from local_aws.faults import FaultPlan, SimulatedLambdaCrash, crash_tolerant
-from local_aws.simulated_timeline import CallbackTimeline
+from local_aws.simulated_timeline import CallbackTimeline, is_replication_config_arn
 from local_aws.third_party_environment import ThirdPartyEnvironment, third_party_environment
 
 POLLING, CALLBACK, THIRD_PARTY = "polling", "callback", "third-party"
+POLLING_SERVERLESS, CALLBACK_SERVERLESS = "polling/serverless", "callback/serverless"
 # Lambda retries a failed asynchronous invocation twice (three tries in all), then the dead-letter queue keeps it.
 ASYNC_TRIES = 3
 TASK_HOURS = 1.5
@@ -45,6 +51,10 @@ TASK_HOURS = 1.5
 SAFETY_NET = {"CALLBACK_TIMEOUT_SECONDS": "3600", "REREGISTRATION_GRACE_SECONDS": "0.2"}
 _INVOCATION_RETRY_SECONDS = 0.01
 EVENT_LAG_TOLERANCE_SECONDS = 60.0
+# A run in one of these has not failed: an execution that fails meanwhile failed while its work ran.
+_RUN_NOT_FAILED_STATUSES = frozenset(
+    {"starting", "running", "stopping", "stopped", *(status for status, _weight in PROVISIONING_PHASES)}
+)
 
 
 @dataclass
@@ -149,6 +159,26 @@ class Completer:
         self.dead_lettered += 1
 
 
+def _work(dms: SimulatedDms, arn: str) -> SimulatedTask | SimulatedReplication:
+    """The simulated work an ARN names: a DMS Serverless replication, or a task."""
+    return dms.replication(arn) if is_replication_config_arn(arn) else dms.task(arn)
+
+
+def _payload(arn: str, start_type: str | None = None) -> dict[str, str]:
+    """The execution input for the work, under its kind's fields."""
+    if is_replication_config_arn(arn):
+        return {"ReplicationConfigArn": arn, **({"StartReplicationType": start_type} if start_type else {})}
+    return {"ReplicationTaskArn": arn, **({"StartReplicationTaskType": start_type} if start_type else {})}
+
+
+def _add_work(dms: SimulatedDms, *, serverless: bool, previous_run: bool) -> str:
+    if serverless:
+        replication = ReplicationPlan(full_load=timedelta(hours=TASK_HOURS))
+        return dms.add_replication("orders", replication, previous_run=replication if previous_run else None)
+    plan = TaskPlan(duration=timedelta(hours=TASK_HOURS))
+    return dms.add_task("orders", plan, previous_run=plan if previous_run else None)
+
+
 def _measure(
     outcome: FaultOutcome,
     measured: ExecutionMeasurements,
@@ -161,7 +191,7 @@ def _measure(
     faults_fired: int = 0,
 ) -> None:
     result = measured.result or {}
-    task = dms.task(task_arn)
+    task = _work(dms, task_arn)
     run = task.runs[-1] if task.runs else None
     outcome.status = measured.status
     outcome.starts_accepted = task.start_calls - starts_before
@@ -171,14 +201,15 @@ def _measure(
     outcome.detection_lag_seconds = result.get("DetectionLagSeconds")
     outcome.safety_net_checks = int(result.get("SafetyNetChecks", 0))
     stopped_at = result.get("TaskStoppedAt")
-    if stopped_at and run is not None:
-        outcome.another_runs_data = abs((datetime.fromisoformat(stopped_at) - run.finishes_at).total_seconds()) > 1
+    finishes_at = run.finishes_at if run is not None else None
+    if stopped_at and finishes_at is not None:
+        outcome.another_runs_data = abs((datetime.fromisoformat(stopped_at) - finishes_at).total_seconds()) > 1
     now = dms.clock()
     outcome.failed_while_task_ran = (
         measured.status == "FAILED"
         and run is not None
         and not run.fails
-        and run.status(now) in ("starting", "running", "stopped")
+        and run.status(now) in _RUN_NOT_FAILED_STATUSES
         and outcome.expected == "SUCCEEDED"
     )
     # The event reaches the completer the moment the task stops: a wait that ended later was ended by a check.
@@ -194,20 +225,26 @@ def _measure(
 
 
 @contextmanager
-def _polling(previous_run: bool = False) -> Iterator[tuple[LocalDurableRunner, SimulatedDms, str]]:
+def _polling(
+    previous_run: bool = False, serverless: bool = False
+) -> Iterator[tuple[LocalDurableRunner, SimulatedDms, str]]:
     with local_environment(crash_tolerant(polling_handler.handler)) as env:
         env.runner.retry_failed_invocations_after(_INVOCATION_RETRY_SECONDS)
-        plan = TaskPlan(duration=timedelta(hours=TASK_HOURS))
-        task_arn = env.dms.add_task("orders", plan, previous_run=plan if previous_run else None)
+        task_arn = _add_work(env.dms, serverless=serverless, previous_run=previous_run)
         yield env.runner, env.dms, task_arn
 
 
-def _polling_scenario(inject: Callable[[SimulatedDms, FaultPlan], object], *, rerun: bool = False) -> Any:
+def _polling_scenario(
+    inject: Callable[[SimulatedDms, FaultPlan], object], *, rerun: bool = False, serverless: bool = False
+) -> Any:
     def run(outcome: FaultOutcome) -> None:
-        with _polling(previous_run=rerun) as (runner, dms, task_arn), FaultPlan(clock=runner.clock) as faults:
+        with (
+            _polling(previous_run=rerun, serverless=serverless) as (runner, dms, task_arn),
+            FaultPlan(clock=runner.clock) as faults,
+        ):
             inject(dms, faults)
             start_type = "reload-target" if rerun else "start-replication"
-            measured = runner.run({"ReplicationTaskArn": task_arn, "StartReplicationTaskType": start_type})
+            measured = runner.run(_payload(task_arn, start_type))
             _measure(
                 outcome,
                 measured,
@@ -224,11 +261,10 @@ def _polling_scenario(inject: Callable[[SimulatedDms, FaultPlan], object], *, re
 
 
 @contextmanager
-def _callback(previous_run: bool = False) -> Iterator[tuple[CallbackEnvironment, str]]:
+def _callback(previous_run: bool = False, serverless: bool = False) -> Iterator[tuple[CallbackEnvironment, str]]:
     with callback_environment(SAFETY_NET, handler=crash_tolerant(callback_handler.handler)) as env:
         env.runner.retry_failed_invocations_after(_INVOCATION_RETRY_SECONDS)
-        plan = TaskPlan(duration=timedelta(hours=TASK_HOURS))
-        yield env, env.dms.add_task("orders", plan, previous_run=plan if previous_run else None)
+        yield env, _add_work(env.dms, serverless=serverless, previous_run=previous_run)
 
 
 def _callback_scenario(
@@ -238,9 +274,13 @@ def _callback_scenario(
     deliveries: int = 1,
     lose_event: bool = False,
     rerun: bool = False,
+    serverless: bool = False,
 ) -> Any:
     def run(outcome: FaultOutcome) -> None:
-        with _callback(previous_run=rerun) as (env, task_arn), FaultPlan(clock=env.runner.clock) as faults:
+        with (
+            _callback(previous_run=rerun, serverless=serverless) as (env, task_arn),
+            FaultPlan(clock=env.runner.clock) as faults,
+        ):
             if inject is not None:
                 inject(env, task_arn, faults)
             completer_faults = FaultPlan(clock=env.runner.clock)
@@ -260,12 +300,7 @@ def _callback_scenario(
                 for _ in range(deliveries):
                     completer(event)
 
-            execution_arn = env.runner.start(
-                {
-                    "ReplicationTaskArn": task_arn,
-                    "StartReplicationTaskType": "reload-target" if rerun else "start-replication",
-                }
-            )
+            execution_arn = env.runner.start(_payload(task_arn, "reload-target" if rerun else "start-replication"))
             CallbackTimeline(env.runner, env.dms, task_arn, deliver=None if lose_event else deliver).drive(
                 execution_arn, 60
             )
@@ -287,12 +322,20 @@ def _callback_scenario(
 def _stale_event_between_claim_and_start(env: CallbackEnvironment, task_arn: str, faults: FaultPlan) -> None:
     """The previous run's STOPPED event arrives late, after this execution's claim and before its start."""
     delivered: list[Any] = []
+    serverless = is_replication_config_arn(task_arn)
 
     def deliver_stale(**_kwargs: Any) -> None:
         if not delivered:
-            delivered.append(Completer(env.deliver)(env.dms.finished_run_events(task_arn)[-1]))
+            # Before the start, the latest run is still the previous one.
+            stale = (
+                env.dms.terminal_replication_event(task_arn)
+                if serverless
+                else env.dms.finished_run_events(task_arn)[-1]
+            )
+            delivered.append(Completer(env.deliver)(stale))
 
-    dms_client().meta.events.register("before-call.database-migration-service.StartReplicationTask", deliver_stale)
+    operation = "StartReplication" if serverless else "StartReplicationTask"
+    dms_client().meta.events.register(f"before-call.database-migration-service.{operation}", deliver_stale)
 
 
 def _dead_holder_takes_over(outcome: FaultOutcome) -> None:
@@ -473,6 +516,7 @@ def scenarios() -> list[Scenario]:
             note="raised three times, then the dead-letter queue",
             event_fault=True,
         ),
+        *_serverless_scenarios(),
         Scenario("none (baseline)", THIRD_PARTY, _third_party_scenario(lambda _f, _e: None)),
         Scenario(
             "token issue answer lost",
@@ -499,6 +543,55 @@ def scenarios() -> list[Scenario]:
             "callback API: callback-success answer lost",
             THIRD_PARTY,
             _third_party_scenario(lambda f, _e: f.lose_answer("lambda", "SendDurableExecutionCallbackSuccess")),
+        ),
+    ]
+
+
+def _serverless_scenarios() -> list[Scenario]:
+    """A DMS Serverless replication under the faults that matter most to its start and its events."""
+    start = "StartReplication"
+    return [
+        Scenario("none (baseline)", POLLING_SERVERLESS, _polling_scenario(lambda _d, _f: None, serverless=True)),
+        Scenario(
+            "StartReplication answer lost",
+            POLLING_SERVERLESS,
+            _polling_scenario(lambda d, _f: d.lose_answer_next(1, start), serverless=True),
+        ),
+        Scenario(
+            "crash after the start",
+            POLLING_SERVERLESS,
+            _polling_scenario(lambda _d, f: f.crash_after("dms", start), serverless=True),
+        ),
+        Scenario("none (baseline)", CALLBACK_SERVERLESS, _callback_scenario(serverless=True)),
+        Scenario(
+            "StartReplication answer lost",
+            CALLBACK_SERVERLESS,
+            _callback_scenario(lambda e, _t, _f: e.dms.lose_answer_next(1, start), serverless=True),
+        ),
+        Scenario(
+            "crash after the start",
+            CALLBACK_SERVERLESS,
+            _callback_scenario(lambda _e, _t, f: f.crash_after("dms", start), serverless=True),
+        ),
+        Scenario(
+            "stale event of the previous run between claim and start",
+            CALLBACK_SERVERLESS,
+            _callback_scenario(_stale_event_between_claim_and_start, rerun=True, serverless=True),
+            event_fault=True,
+        ),
+        Scenario(
+            "completer: DescribeReplications throttled x3",
+            CALLBACK_SERVERLESS,
+            _callback_scenario(
+                completer_fault=lambda _f, e: e.dms.throttle(3, operation="DescribeReplications"), serverless=True
+            ),
+        ),
+        Scenario(
+            "event lost",
+            CALLBACK_SERVERLESS,
+            _callback_scenario(lose_event=True, serverless=True),
+            note="the safety net finishes it: a lost event is what it is for",
+            event_fault=True,
         ),
     ]
 

@@ -5,7 +5,8 @@ would take six real hours. ``CallbackTimeline`` plays the timeline instead. When
 waiting on a callback, it looks at the two things that can happen next on the simulated clock:
 
 - the DMS terminal event, published when the simulated task stops (unless the scenario loses it), which it hands
-  to ``deliver`` (the real completer handler, in the comparison);
+  to ``deliver`` (the real completer handler, in the comparison); for a DMS Serverless replication (its
+  replication-config ARN), the ``DMS Replication State Change`` event of its latest run's end;
 - the callback's own timeout, at the callback's start plus its configured timeout (the safety net).
 
 It moves the runner's virtual clock to whichever comes first and makes it happen: delivers the event, or fires the
@@ -88,7 +89,7 @@ class CallbackTimeline:
             timeout_at = callback.times_out_at
             if deliver is not None and event_at is not None and (timeout_at is None or event_at < timeout_at):
                 self.runner.advance_clock_to(event_at)
-                deliver(self.dms.terminal_event(self.task_arn))
+                deliver(self._terminal_event())
                 delivered = True
                 log.steps.append(TimelineStep(event_at, "event-delivered", callback.name))
             elif timeout_at is not None:
@@ -98,9 +99,24 @@ class CallbackTimeline:
             else:
                 raise TimelineError(f"callback {callback.name!r} has no timeout and no event will complete it")
 
+    @property
+    def _waits_on_a_replication(self) -> bool:
+        return is_replication_config_arn(self.task_arn)
+
+    def _terminal_event(self) -> dict[str, Any]:
+        if self._waits_on_a_replication:
+            return self.dms.terminal_replication_event(self.task_arn)
+        return self.dms.terminal_event(self.task_arn)
+
     def _event_time(self) -> datetime | None:
-        finishes_at = self.dms.task(self.task_arn).finishes_at
+        work = self.dms.replication(self.task_arn) if self._waits_on_a_replication else self.dms.task(self.task_arn)
+        finishes_at = work.finishes_at
         return finishes_at + self.delivery_delay if finishes_at is not None else None
+
+
+def is_replication_config_arn(arn: str) -> bool:
+    """Whether ``arn`` names a DMS Serverless replication config (the simulation's other works are tasks)."""
+    return ":replication-config:" in arn
 
 
 @dataclass(frozen=True)

@@ -26,8 +26,14 @@ def callback_environments() -> Iterator[CallbackEnvironmentFactory]:
 
 
 def run_with_event_delivered(env: CallbackEnvironment, payload: Any, name: str = "execution") -> ExecutionMeasurements:
-    """Start an execution and play its timeline: the DMS event reaches the completer when the task ends."""
+    """Start an execution and play its timeline: the DMS event reaches the completer when the task (or the
+    serverless replication) ends."""
     execution_arn = env.runner.start(payload, name=name)
-    task_arn = payload.get("ReplicationTaskArn") if isinstance(payload, dict) else None
-    CallbackTimeline(env.runner, env.dms, str(task_arn), deliver=env.deliver).drive(execution_arn, 60)
+    # The work's ARN under either kind's field: a task's, or a DMS Serverless replication config's.
+    work_arn = (
+        (payload.get("ReplicationTaskArn") or payload.get("ReplicationConfigArn"))
+        if isinstance(payload, dict)
+        else None
+    )
+    CallbackTimeline(env.runner, env.dms, str(work_arn), deliver=env.deliver).drive(execution_arn, 60)
     return env.runner.measure(execution_arn)

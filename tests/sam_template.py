@@ -130,8 +130,12 @@ def policy_documents(node: Any, path: str = "") -> Iterator[tuple[str, Mapping[s
 
 
 def referenced_logical_ids(value: Any) -> set[str]:
-    """Logical ids a resource expression points at (Ref, GetAtt, ${X} / ${X.Attr} in Sub), pseudo params excluded."""
+    """Logical ids a resource expression (or a list of them) points at (Ref, GetAtt, ${X} / ${X.Attr} in Sub),
+    pseudo params excluded."""
     found: set[str] = set()
+    if isinstance(value, list):
+        for item in value:
+            found |= referenced_logical_ids(item)
     if isinstance(value, Mapping):
         if "Ref" in value:
             found.add(str(value["Ref"]))

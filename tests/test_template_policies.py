@@ -56,6 +56,9 @@ PERMISSIONS: dict[str, Permissions] = {
         granted={
             "dms:StartReplicationTask": "aws_adapters.dms_gateway:DmsGateway.start_task",
             "dms:DescribeReplicationTasks": "aws_adapters.dms_gateway:DmsGateway.describe_task",
+            # The DMS Serverless kind (input ReplicationConfigArn).
+            "dms:StartReplication": "aws_adapters.dms_gateway:DmsGateway.start_replication",
+            "dms:DescribeReplications": "aws_adapters.dms_gateway:DmsGateway.describe_replication",
         },
     ),
     "CallbackFunction": Permissions(
@@ -66,6 +69,8 @@ PERMISSIONS: dict[str, Permissions] = {
             "dynamodb:DeleteItem": "aws_adapters.correlation_store:CorrelationStore.release",
             "dms:StartReplicationTask": "aws_adapters.dms_gateway:DmsGateway.start_task",
             "dms:DescribeReplicationTasks": "aws_adapters.dms_gateway:DmsGateway.describe_task",
+            "dms:StartReplication": "aws_adapters.dms_gateway:DmsGateway.start_replication",
+            "dms:DescribeReplications": "aws_adapters.dms_gateway:DmsGateway.describe_replication",
             # Whether the execution holding a task's claim still runs (a dead holder's claim is taken over).
             "lambda:GetDurableExecution": DURABLE_EXECUTION_STATUS,
         },
@@ -79,6 +84,7 @@ PERMISSIONS: dict[str, Permissions] = {
             "dynamodb:GetItem": "aws_adapters.correlation_store:CorrelationStore.find",
             "dynamodb:UpdateItem": "aws_adapters.correlation_store:CorrelationStore.mark_delivered",
             "dms:DescribeReplicationTasks": "aws_adapters.dms_gateway:DmsGateway.describe_task",
+            "dms:DescribeReplications": "aws_adapters.dms_gateway:DmsGateway.describe_replication",
             "lambda:SendDurableExecutionCallbackSuccess": "aws_adapters.callback_sender:CallbackSender.succeed",
             "lambda:SendDurableExecutionCallbackFailure": "aws_adapters.callback_sender:CallbackSender.fail",
             "lambda:GetDurableExecutionHistory": (
@@ -90,6 +96,7 @@ PERMISSIONS: dict[str, Permissions] = {
             "dynamodb:PutItem": "CorrelationStore.register: only CallbackFunction claims a task",
             "dynamodb:DeleteItem": "CorrelationStore.release: only CallbackFunction releases its claim",
             "dms:StartReplicationTask": "DmsGateway.start_task: the completer never starts a task",
+            "dms:StartReplication": "DmsGateway.start_replication: the completer never starts a replication",
         },
     ),
     "ThirdPartyJobFunction": Permissions(
@@ -130,12 +137,17 @@ PERMISSIONS: dict[str, Permissions] = {
 # (docs.aws.amazon.com/service-authorization/latest/reference/list_awsdatabasemigrationservice.html), read through
 # its machine-readable mirror (iann0036/iam-dataset, aws/iam_definition.json): DescribeReplicationTasks has no
 # resource type; StartReplicationTask requires ReplicationTask (arn:${Partition}:dms:${Region}:${Account}:task:*).
+# DMS Serverless, checked 2026-11 the same way: DescribeReplications has no resource type; StartReplication requires
+# ReplicationConfig (arn:${Partition}:dms:${Region}:${Account}:replication-config:*).
 # Lambda's SendDurableExecutionCallbackSuccess/Failure/Heartbeat, GetDurableExecution and GetDurableExecutionHistory
 # require "durable execution" (arn:${Partition}:lambda:${Region}:${Account}:function:${FunctionName}:${Version}/
 # durable-execution/${ExecutionName}/${ExecutionId}; Service Authorization Reference, AWS Lambda).
-ACTIONS_WITHOUT_RESOURCE_LEVEL_PERMISSIONS = frozenset({"dms:DescribeReplicationTasks"})
+ACTIONS_WITHOUT_RESOURCE_LEVEL_PERMISSIONS = frozenset({"dms:DescribeReplicationTasks", "dms:DescribeReplications"})
 
 DMS_TASK_ARN = "arn:${AWS::Partition}:dms:${AWS::Region}:${AWS::AccountId}:task:"
+DMS_REPLICATION_CONFIG_ARN = "arn:${AWS::Partition}:dms:${AWS::Region}:${AWS::AccountId}:replication-config:"
+# Each DMS action that supports resource-level permissions, and the ARNs of this account it may be granted on.
+DMS_RESOURCE_ARNS = {"dms:StartReplicationTask": DMS_TASK_ARN, "dms:StartReplication": DMS_REPLICATION_CONFIG_ARN}
 CALLBACK_ACTIONS = frozenset(
     {
         "lambda:SendDurableExecutionCallbackSuccess",
@@ -275,18 +287,18 @@ def test_only_actions_without_resource_level_permissions_are_granted_on_every_re
     assert not offenders, f'actions that support resource-level permissions granted on "*": {offenders}'
 
 
-def test_dms_actions_are_scoped_to_replication_task_arns_where_dms_allows_it() -> None:
+def test_dms_actions_are_scoped_to_this_accounts_tasks_or_replication_configs_where_dms_allows_it() -> None:
     offenders = []
     for statement in _statements():
         scoped = [a for a in statement.actions if a.startswith("dms:")]
         scoped = [a for a in scoped if a not in ACTIONS_WITHOUT_RESOURCE_LEVEL_PERMISSIONS]
-        if not scoped:
-            continue
-        for resource in statement.resources:
-            text = sub_text(resource)
-            if text is None or not text.startswith(DMS_TASK_ARN):
-                offenders.append(f"{statement.function}/{statement.sid}: {scoped} on {resource!r}")
-    assert not offenders, f"DMS actions not limited to this account's replication tasks: {offenders}"
+        for action in scoped:
+            allowed = DMS_RESOURCE_ARNS.get(action)
+            for resource in statement.resources:
+                text = sub_text(resource)
+                if allowed is None or text is None or not text.startswith(allowed):
+                    offenders.append(f"{statement.function}/{statement.sid}: {action} on {resource!r}")
+    assert not offenders, f"DMS actions not limited to this account's tasks or replication configs: {offenders}"
 
 
 def test_callback_actions_target_only_the_functions_that_wait_for_callbacks() -> None:
@@ -315,7 +327,7 @@ def test_every_other_scoped_resource_is_one_this_template_creates() -> None:
         if set(statement.actions) <= ACTIONS_WITHOUT_RESOURCE_LEVEL_PERMISSIONS:
             continue
         if all(a.startswith("dms:") for a in statement.actions):
-            continue  # DMS tasks are the user's, checked above
+            continue  # DMS tasks and replication configs are the user's, checked above
         for resource in statement.resources:
             targets = referenced_logical_ids(resource)
             if not targets or not targets <= own:

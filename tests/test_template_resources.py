@@ -104,6 +104,7 @@ def test_an_event_that_cannot_be_handled_lands_in_a_dead_letter_queue(function: 
     assert on_failure.get("Type") == "SQS", f"{function}: no SQS on-failure destination"
     assert referenced_logical_ids(on_failure.get("Destination")) <= set(queues)
     assert referenced_logical_ids(on_failure.get("Destination")), f"{function}: destination is not our queue"
+    rules_by_queue: dict[frozenset[str], set[str]] = {}
     for event_name, event in properties["Events"].items():
         if event.get("Type") != "EventBridgeRule":
             continue
@@ -112,11 +113,14 @@ def test_an_event_that_cannot_be_handled_lands_in_a_dead_letter_queue(function: 
         queue = referenced_logical_ids(dead_letters)
         assert queue, f"{function}/{event_name}: no DeadLetterConfig on the rule target"
         assert queue <= set(queues)
-        rule = f"{function}{event_name}"  # SAM's logical id for the generated AWS::Events::Rule
-        _assert_queue_accepts_only(template, queue, rule)
+        # SAM's logical id for the generated AWS::Events::Rule.
+        rules_by_queue.setdefault(frozenset(queue), set()).add(f"{function}{event_name}")
+    for queue, rules in rules_by_queue.items():
+        _assert_queue_accepts_only(template, set(queue), rules)
 
 
-def _assert_queue_accepts_only(template: Mapping[str, Any], queue: set[str], rule: str) -> None:
+def _assert_queue_accepts_only(template: Mapping[str, Any], queue: set[str], rules: set[str]) -> None:
+    """EventBridge may write to the queue for these rules (every one of them) and for no other source."""
     policies = [
         p["Properties"]
         for p in resources(template, "AWS::SQS::QueuePolicy").values()
@@ -125,9 +129,14 @@ def _assert_queue_accepts_only(template: Mapping[str, Any], queue: set[str], rul
     statements = [s for p in policies for s in p["PolicyDocument"]["Statement"]]
     from_events = [s for s in statements if s.get("Principal", {}).get("Service") == "events.amazonaws.com"]
     assert from_events, f"no queue policy lets EventBridge write to {queue}"
+    sources: set[str] = set()
     for statement in from_events:
         source = statement.get("Condition", {}).get("ArnEquals", {}).get("aws:SourceArn")
-        assert referenced_logical_ids(source) == {rule}, f"EventBridge may write to {queue} for {source!r} only"
+        referenced = referenced_logical_ids(source)
+        assert referenced, f"EventBridge may write to {queue} from any source: {statement}"
+        assert referenced <= rules, f"EventBridge may write to {queue} for {source!r}, beyond the rules {rules}"
+        sources |= referenced
+    assert sources == rules, f"EventBridge may not write the dead letters of {sorted(rules - sources)} to {queue}"
 
 
 @pytest.mark.parametrize("table", sorted(resources(_template(), "AWS::DynamoDB::Table")))

@@ -1,11 +1,12 @@
 """DynamoDB adapter for the callback variant: which execution, through which callback, waits for which task.
 
-One item per replication task, keyed by its ARN. Every write is conditional, so two executions never share a task,
-a re-registration never replaces an item that is no longer this execution's, and a completer never marks a callback
-it did not deliver to. Every write also accepts a replay of itself (same execution, same callback), so a write
-applied whose answer was lost succeeds when botocore or a step retries it. ``ExpiresAt`` is the table's TTL
-attribute: an item whose execution died is removed by DynamoDB, and an expired item that DynamoDB has not removed yet
-may be taken over; so may the item of an execution that Lambda says no longer runs (``take_over``).
+One item per waited work (a replication task, a DMS Serverless replication), keyed by its ARN. Every write is
+conditional, so two executions never share a task, a re-registration never replaces an item that is no longer this
+execution's, and a completer never marks a callback it did not deliver to. Every write also accepts a replay of
+itself (same execution, same callback), so a write applied whose answer was lost succeeds when botocore or a step
+retries it. ``ExpiresAt`` is the table's TTL attribute: an item whose execution died is removed by DynamoDB, and an
+expired item that DynamoDB has not removed yet may be taken over; so may the item of an execution that Lambda says no
+longer runs (``take_over``).
 
 ``RunBoundAt`` is when this run began (DMS's time at the execution's look, before its start): a completer ignores a
 finished state of the task whose run began before it (an earlier run's late event). ``PendingFinish`` is a finished
@@ -36,6 +37,10 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef
 
+# The item's key is the waited work's ARN, whatever its kind: a replication task's ARN, a DMS Serverless replication
+# config's ARN (the two never collide: ":task:" and ":replication-config:"), or the task a third-party job migrates.
+# The attribute keeps its first name, ReplicationTaskArn: it is the deployed table's key schema, which cannot change
+# without replacing the table (and losing the claims of executions that are waiting).
 KEY = "ReplicationTaskArn"
 _CONDITION_FAILED = "ConditionalCheckFailedException"
 

@@ -1,4 +1,5 @@
-"""DMS adapter: starts and describes replication tasks, translating botocore errors into the error tree."""
+"""DMS adapter: starts and describes replication tasks and DMS Serverless replications, translating botocore errors
+into the error tree."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from aws_adapters.clients import dms_client
 from aws_adapters.error_details import THROTTLING_CODES, error_details
+from job_kinds.dms_serverless.rules import classify_replication_state
 from job_kinds.dms_task.rules import classify_task_state
 from waiting.domain import WorkSnapshot
 from waiting.errors import (
@@ -46,15 +48,22 @@ def server_time(response: Mapping[str, Any], fallback: Callable[[], datetime]) -
 
 
 def translate_dms_error(
-    err: ClientError | BotoCoreError, task_arn: str, clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    err: ClientError | BotoCoreError,
+    task_arn: str,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    what: str = "replication task",
 ) -> MigrationWaitError:
-    """Map a botocore error onto the project's error tree (retryable vs terminal), keeping DMS's message."""
+    """Map a botocore error onto the project's error tree (retryable vs terminal), keeping DMS's message.
+
+    ``what`` names the work in a not-found message ("replication task", "replication"). Every other 4xx, such as
+    InvalidResourceStateFault or InvalidParameterCombinationException, is a terminal rejection.
+    """
     if isinstance(err, BotoCoreError):
         return DmsUnavailableError(f"DMS could not be reached for {task_arn}: {err}", observed_at=clock())
     answered_at = server_time(err.response, clock)
     code, message, status = error_details(err)
     if code == "ResourceNotFoundFault":
-        return TaskNotFoundError(f"DMS replication task not found: {task_arn} ({message})")
+        return TaskNotFoundError(f"DMS {what} not found: {task_arn} ({message})")
     if code in _ACCESS_DENIED_CODES:
         return DmsAccessDeniedError(f"access denied calling DMS for {task_arn}: {message}")
     if code in THROTTLING_CODES:
@@ -70,8 +79,14 @@ def _iso(value: Any) -> str | None:
     return None
 
 
+def _time(value: Any) -> datetime | None:
+    text = _iso(value)
+    return datetime.fromisoformat(text) if text else None
+
+
 class DmsGateway:
-    """The two DMS calls the workflows need, returning plain snapshots stamped with DMS's own time."""
+    """The DMS calls the workflows need (a start and a read per kind), returning plain snapshots stamped with DMS's
+    own time."""
 
     def __init__(
         self,
@@ -120,4 +135,41 @@ class DmsGateway:
             stop_date=datetime.fromisoformat(s) if (s := _iso(stats.get("StopDate"))) else None,
             observed_at=server_time(response, self._clock),
             start_date=datetime.fromisoformat(s) if (s := _iso(stats.get("StartDate"))) else None,
+        )
+
+    def start_replication(self, config_arn: str, start_type: str) -> datetime:
+        """Start the DMS Serverless replication of this config; return when the start was accepted."""
+        try:
+            response = self.client.start_replication(ReplicationConfigArn=config_arn, StartReplicationType=start_type)
+        except (ClientError, BotoCoreError) as err:
+            raise translate_dms_error(err, config_arn, self._clock, what="replication") from err
+        return server_time(response, self._clock)
+
+    def describe_replication(self, config_arn: str) -> WorkSnapshot:
+        """Read the replication's current state. DMS answers ResourceNotFoundFault, or an empty list, when no
+        replication matches the ARN filter: both mean "not found"."""
+        try:
+            response = self.client.describe_replications(
+                Filters=[{"Name": "replication-config-arn", "Values": [config_arn]}]
+            )
+        except (ClientError, BotoCoreError) as err:
+            raise translate_dms_error(err, config_arn, self._clock, what="replication") from err
+        found = [r for r in response.get("Replications", []) if r.get("ReplicationConfigArn") == config_arn]
+        if not found:
+            raise TaskNotFoundError(f"DMS replication not found: {config_arn} (no replication matches the ARN filter)")
+        replication = found[0]
+        stats = replication.get("ReplicationStats", {})
+        progress = stats.get("FullLoadProgressPercent")
+        status, stop_reason = replication.get("Status", "unknown"), replication.get("StopReason")
+        # FailureMessages stay on the replication after a later run starts: only Status says whether this run failed.
+        messages = [m for m in replication.get("FailureMessages", []) if m]
+        return WorkSnapshot(
+            status=status,
+            outcome=classify_replication_state(status, stop_reason),
+            stop_reason=stop_reason,
+            last_failure_message="; ".join(messages) if messages else None,
+            full_load_progress_percent=int(progress) if progress is not None else None,
+            stop_date=_time(stats.get("StopDate")),
+            observed_at=server_time(response, self._clock),
+            start_date=_time(stats.get("StartDate")),
         )

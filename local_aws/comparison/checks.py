@@ -5,8 +5,9 @@
 - the documented operation count is backed by the store: at least one per stored operation (the execution itself
   excepted), at most one per checkpointed update;
 - polling: the three counts of polls agree (the store's attempts of the wait_for_condition step, the handler's own
-  ``Polls`` figure, the DescribeReplicationTasks calls DMS received less the one look before the start), every poll
-  is one invocation, and the history
+  ``Polls`` figure, the describe calls DMS received for the work's kind (DescribeReplicationTasks for a task,
+  DescribeReplications for a serverless replication) less the one look before the start), every poll is one
+  invocation, and the history
   grows by exactly 3 events per poll (StepStarted, StepSucceeded, InvocationCompleted, as read from the real
   history): ``history_events - 3 x polls`` is the same for every run of a variant;
 - callback: the store's callback rounds match the timeline (one per safety-net timeout, plus the one the
@@ -23,6 +24,8 @@ from dataclasses import dataclass
 from local_aws.comparison.measure import RunMeasurement
 
 HISTORY_EVENTS_PER_POLL = 3
+# Each kind's describe operation; a polling run waits on one kind, so only its own is ever called.
+DESCRIBE_OPERATIONS = ("DescribeReplicationTasks", "DescribeReplications")
 # The polling variant reads the task once before it starts it (the look that bounds the run; work_start.py).
 LOOKS_BEFORE_START = 1
 CALLBACK_SHAPE_FIELDS = (
@@ -92,7 +95,7 @@ def _operations_backed_by_store(run: RunMeasurement) -> CheckResult:
 
 
 def _polls_agree(run: RunMeasurement) -> CheckResult:
-    describes = run.dms_calls.get("DescribeReplicationTasks", 0) - LOOKS_BEFORE_START
+    describes = sum(run.dms_calls.get(op, 0) for op in DESCRIBE_OPERATIONS) - LOOKS_BEFORE_START
     reported = run.result_figures.get("Polls", run.polls)  # a failed execution reports no figures
     counts = {"store attempts": run.polls, "handler Polls": reported, "DMS describes after the look": describes}
     counts["invocations"] = run.invocations

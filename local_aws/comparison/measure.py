@@ -3,6 +3,10 @@
 A scenario is a variant, a migration duration and an outcome. Running it starts the real handler on the local
 durable runner against the simulated DMS (and, for the callback variants, moto DynamoDB and the real completer),
 then reads every figure from the execution store, the history, the simulation and the AWS call meter.
+
+The migration is a replication task, or for the serverless variants a DMS Serverless replication whose full load
+takes the scenario's duration after its provisioning (about 39 minutes in which no data moves): its
+``task_seconds`` is the whole run, provisioning included.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from typing import Any
 
 from local_aws.aws_call_meter import AwsCallMeter
 from local_aws.comparison.operations import OPERATIONS_PER_EXECUTION_LIMIT, count_durable_operations
+from local_aws.dms_serverless_simulation import ReplicationPlan, SimulatedReplication
 from local_aws.dms_simulation import SimulatedOutcome, SimulatedTask, TaskPlan
 from local_aws.durable_runner import ExecutionMeasurements
 
@@ -53,6 +58,12 @@ class Scenario:
             # Fails halfway through loading, with DMS's stop reason and failure message.
             return TaskPlan(duration=self.task_duration, outcome=SimulatedOutcome.FAILS, fail_at_fraction=0.5)
         return TaskPlan(duration=self.task_duration)
+
+    def replication_plan(self) -> ReplicationPlan:
+        """The DMS Serverless twin: the full load takes the task's duration, after the provisioning phases."""
+        if self.outcome is ScenarioOutcome.FAILURE:
+            return ReplicationPlan(full_load=self.task_duration, outcome=SimulatedOutcome.FAILS, fail_at_fraction=0.5)
+        return ReplicationPlan(full_load=self.task_duration)
 
     @property
     def task_identifier(self) -> str:
@@ -120,7 +131,7 @@ class ExecutionFacts:
     completer_function: str | None
     execution: Any  # the store's Execution
     measured: ExecutionMeasurements
-    task: SimulatedTask
+    task: SimulatedTask | SimulatedReplication  # the work waited on
     meter: AwsCallMeter
     payload: dict[str, Any]
     wall_seconds: float
@@ -137,6 +148,17 @@ def _execution_window(execution: Any) -> tuple[datetime, datetime]:
     if op.start_timestamp is None or op.end_timestamp is None:
         raise RuntimeError("the execution has no start or end timestamp: it did not finish")
     return op.start_timestamp, op.end_timestamp
+
+
+def planned_run_seconds(work: SimulatedTask | SimulatedReplication) -> float:
+    """From the start call to the final state of the work's latest run, as planned."""
+    if isinstance(work, SimulatedReplication):
+        run = work.latest_run
+        end = run.planned_end if run is not None else None
+        if run is None or end is None:
+            raise RuntimeError(f"replication {work.arn} has no run that ends by itself")
+        return (end - run.started_at).total_seconds()
+    return work.plan.runs_for.total_seconds()
 
 
 def summarize(facts: ExecutionFacts) -> RunMeasurement:
@@ -157,7 +179,7 @@ def summarize(facts: ExecutionFacts) -> RunMeasurement:
         modelled=False,
         scenario=facts.scenario.outcome.value,
         duration_seconds=facts.scenario.duration.total_seconds(),
-        task_seconds=round(facts.task.plan.runs_for.total_seconds(), 3),
+        task_seconds=round(planned_run_seconds(facts.task), 3),
         execution_status=measured.status,
         outcome="succeeded" if measured.status == "SUCCEEDED" else "failed",
         invocations=measured.invocations,
@@ -192,7 +214,7 @@ def summarize(facts: ExecutionFacts) -> RunMeasurement:
 
 def _max_wait_note(facts: ExecutionFacts) -> list[str]:
     limit = facts.max_wait_seconds
-    if limit is None or facts.task.plan.runs_for.total_seconds() <= limit:
+    if limit is None or planned_run_seconds(facts.task) <= limit:
         return []
     return [f"gives up at MAX_WAIT_SECONDS={limit:g} s: longer than one execution's 3,000 operations allow"]
 

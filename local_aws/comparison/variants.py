@@ -2,7 +2,8 @@
 
 Adding a variant is one ``Variant`` entry: an id, a label, the template resource that prices it, the self-check
 shape it must show, and a driver (``run``) that returns an ``ExecutionFacts`` for a scenario. The third-party
-job variant is one such entry, its driver (``_run_third_party``) beside ``_run_callback``.
+job variant is one such entry, its driver (``_run_third_party``) beside ``_run_callback``. ``work`` says what the
+DMS variants wait on: a replication task, or (the ``-serverless`` rows) a DMS Serverless replication.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from typing import Any
 
 from local_aws.aws_call_meter import AwsCallMeter, metered_aws_calls
 from local_aws.comparison.measure import ExecutionFacts, RunMeasurement, Scenario, quiet_sdk_logging, summarize
-from local_aws.dms_simulation import SimulatedDms
+from local_aws.dms_serverless_simulation import SimulatedReplication
+from local_aws.dms_simulation import SimulatedDms, SimulatedTask
 from local_aws.environment import local_environment
 from local_aws.simulated_timeline import CallbackTimeline
 from waiting.settings import DEFAULT_MAX_WAIT_SECONDS
@@ -31,6 +33,7 @@ FIXED_ONE_MINUTE = {
 }
 # Real seconds a single run may take before it counts as stuck (a 3-day migration polled every minute: ~30 s).
 RUN_TIMEOUT_SECONDS = 600
+TASK, SERVERLESS = "task", "serverless"
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,7 @@ class Variant:
     run: Callable[[Variant, Scenario], ExecutionFacts]
     settings: Mapping[str, str] = field(default_factory=dict)
     completer_function: str | None = None
+    work: str = TASK  # what the DMS variants wait on: TASK or SERVERLESS
 
     @property
     def max_wait_seconds(self) -> float:
@@ -55,6 +59,20 @@ class Variant:
         return handler
 
 
+def _add_work(variant: Variant, scenario: Scenario, dms: SimulatedDms) -> tuple[str, dict[str, Any]]:
+    """The scenario's migration in the simulated account, and the execution input that names it."""
+    arn: str
+    if variant.work == SERVERLESS:
+        arn = dms.add_replication(scenario.task_identifier, scenario.replication_plan())
+        return arn, {"ReplicationConfigArn": arn}
+    arn = dms.add_task(scenario.task_identifier, scenario.task_plan())
+    return arn, {"ReplicationTaskArn": arn}
+
+
+def _work(variant: Variant, dms: SimulatedDms, arn: str) -> SimulatedTask | SimulatedReplication:
+    return dms.replication(arn) if variant.work == SERVERLESS else dms.task(arn)
+
+
 def _run_polling(variant: Variant, scenario: Scenario) -> ExecutionFacts:
     handler = variant.load_handler()
     with (
@@ -62,8 +80,7 @@ def _run_polling(variant: Variant, scenario: Scenario) -> ExecutionFacts:
         metered_aws_calls() as meter,
         local_environment(handler, {**QUIET, **variant.settings}) as env,
     ):
-        task_arn = env.dms.add_task(scenario.task_identifier, scenario.task_plan())
-        payload = {"ReplicationTaskArn": task_arn}
+        task_arn, payload = _add_work(variant, scenario, env.dms)
         started = time.perf_counter()
         execution_arn = env.runner.start(payload, execution_timeout=RUN_TIMEOUT_SECONDS, name=scenario.variant)
         env.runner.runner.wait_for_result(execution_arn, timeout=RUN_TIMEOUT_SECONDS)
@@ -77,7 +94,7 @@ def _run_polling(variant: Variant, scenario: Scenario) -> ExecutionFacts:
             completer_function=None,
             execution=env.runner.store.load(execution_arn),
             measured=measured,
-            task=env.dms.task(task_arn),
+            task=_work(variant, env.dms, task_arn),
             meter=meter,
             payload=payload,
             wall_seconds=wall,
@@ -99,8 +116,7 @@ def _drive_callback_execution(
 
     ``deliver`` returns how many completer invocations the delivery took.
     """
-    task_arn = tasks.add_task(scenario.task_identifier, scenario.task_plan())
-    payload = {"ReplicationTaskArn": task_arn}
+    task_arn, payload = _add_work(variant, scenario, tasks)
     completer_invocations = 0
 
     def count_and_deliver(event: dict[str, Any]) -> None:
@@ -122,7 +138,7 @@ def _drive_callback_execution(
         completer_function=variant.completer_function,
         execution=env.runner.store.load(execution_arn),
         measured=env.runner.measure(execution_arn),
-        task=tasks.task(task_arn),
+        task=_work(variant, tasks, task_arn),
         meter=meter,
         payload=payload,
         wall_seconds=wall,
@@ -237,6 +253,25 @@ MEASURED_VARIANTS: dict[str, Variant] = {
             handler="third_party_job_handler:handler",
             run=_run_third_party,
             completer_function="CallbackApiFunction",
+        ),
+        Variant(
+            id="polling-default-serverless",
+            label="polling, default, DMS Serverless",
+            kind="polling",
+            function="PollingFunction",
+            handler="polling_handler:handler",
+            run=_run_polling,
+            work=SERVERLESS,
+        ),
+        Variant(
+            id="callback-event-serverless",
+            label="callback, DMS Serverless event delivered",
+            kind="callback",
+            function="CallbackFunction",
+            handler="callback_handler:handler",
+            run=_run_callback_event_delivered,
+            completer_function="DmsEventsFunction",
+            work=SERVERLESS,
         ),
     )
 }

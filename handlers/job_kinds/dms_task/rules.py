@@ -82,11 +82,14 @@ def classify_task_state(status: str, stop_reason: str | None) -> WorkOutcome:
     if normalized in _FAILED_STATUSES:
         return WorkOutcome.FAILED
     if normalized == "stopped":
-        reason = (stop_reason or "").upper()
-        if any(marker in reason for marker in _ERROR_STOP_REASON_MARKERS):
-            return WorkOutcome.FAILED
-        return WorkOutcome.SUCCEEDED
+        return WorkOutcome.FAILED if is_error_stop_reason(stop_reason) else WorkOutcome.SUCCEEDED
     return WorkOutcome.RUNNING
+
+
+def is_error_stop_reason(stop_reason: str | None) -> bool:
+    """Whether a stopped run's StopReason says something went wrong (a task's and a serverless replication's)."""
+    reason = (stop_reason or "").upper()
+    return any(marker in reason for marker in _ERROR_STOP_REASON_MARKERS)
 
 
 def is_startable(snapshot: WorkSnapshot) -> bool:

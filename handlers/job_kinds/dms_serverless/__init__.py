@@ -1,0 +1,1 @@
+"""A DMS Serverless replication: StartReplication, DescribeReplications, its EventBridge events and completer."""
