@@ -14,12 +14,14 @@ Two named steps, whose names and order are a stored contract (see the README on 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol, TypedDict
 
 from waiting.domain import WorkFinishRecord, WorkRequest, WorkSnapshot
 from waiting.durable_policies import RETRY_TRANSIENT_STEP, START_WORK_STEP
+from waiting.errors import DmsRequestRejectedError, StartNotConfirmedError
 
 if TYPE_CHECKING:
     from aws_durable_execution_sdk_python import DurableContext
@@ -87,6 +89,55 @@ class WaitedWork(Protocol):
 
 
 START_STEP_NAME = "start-replication-task"
+
+
+def start_took_effect(
+    before: WorkSnapshot, now: WorkSnapshot, *, startable: Callable[[WorkSnapshot], bool], under_way: RunUnderWay
+) -> bool:
+    """Whether the owner shows a run that began after the look: the start of an earlier attempt took effect.
+
+    Work that was startable at the look and now shows a run under way, or a run whose StartDate is not before the
+    look, was started since: by this execution, which holds the work (the callback variants' claim) or is the only one
+    told to start it.
+    """
+    if not startable(before):
+        return False
+    if now.start_date is not None:
+        return now.belongs_to_run(before.observed_at)
+    return under_way(now)
+
+
+RunUnderWay = Callable[[WorkSnapshot], bool]
+
+
+def reconcile_then_start(
+    *,
+    key: str,
+    before: WorkSnapshot | None,
+    attempt: int,
+    describe: Callable[[], WorkSnapshot],
+    start: Callable[[], datetime],
+    startable: Callable[[WorkSnapshot], bool],
+    under_way: RunUnderWay,
+) -> StartOutcome:
+    """The reconciling start for work whose owner can be asked (a look exists): adopt an earlier start, or start.
+
+    A refusal on a retry raises StartNotConfirmedError (retryable): the earlier attempt's start may have taken effect
+    while the owner does not show it yet; only when the retries run out does the refusal stand.
+    """
+    retry = attempt > 1
+    if retry and before is not None:
+        now = describe()
+        if start_took_effect(before, now, startable=startable, under_way=under_way):
+            return StartOutcome(started_at=now.start_date or now.observed_at, adopted=True)
+    try:
+        return StartOutcome(started_at=start())
+    except DmsRequestRejectedError as err:
+        if retry:
+            raise StartNotConfirmedError(
+                f"{key}: a retried start was refused and the owner does not show this execution's run yet ({err})"
+            ) from err
+        raise
 
 
 def look_at_work(

@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING
 
 from aws_adapters.dms_gateway import DmsGateway
 from job_kinds.dms_task.rules import is_startable, run_under_way
+from waiting import work_start
 from waiting.domain import WorkRequest, WorkSnapshot
-from waiting.errors import DmsRequestRejectedError, StartNotConfirmedError
-from waiting.work_start import StartOutcome
+from waiting.work_start import StartOutcome, reconcile_then_start
 
 if TYPE_CHECKING:
     from aws_durable_execution_sdk_python.types import OperationContext, StepContext
@@ -21,17 +21,8 @@ LOOK_STEP_NAME = "inspect-replication-task"
 
 
 def start_took_effect(before: WorkSnapshot, now: WorkSnapshot) -> bool:
-    """Whether DMS shows a run that began after the look: the start of an earlier attempt took effect.
-
-    A task that was startable at the look and now shows a run under way, or a run whose StartDate is not before the
-    look, was started since: by this execution, which holds the task (the callback variant's claim) or is the only
-    one told to start it.
-    """
-    if not is_startable(before):
-        return False
-    if now.start_date is not None:
-        return now.belongs_to_run(before.observed_at)
-    return run_under_way(now)
+    """Whether DMS shows a run of the task that began after the look (``work_start.start_took_effect``)."""
+    return work_start.start_took_effect(before, now, startable=is_startable, under_way=run_under_way)
 
 
 @dataclass(frozen=True)
@@ -47,22 +38,15 @@ class DmsTaskWork:
     def start(
         self, request: WorkRequest, execution_arn: str, before: WorkSnapshot | None, context: StepContext
     ) -> StartOutcome:
-        task_arn = request.key
-        retry = context.attempt > 1
-        if retry and before is not None:
-            now = self.gateway.describe_task(task_arn)
-            if start_took_effect(before, now):
-                return StartOutcome(started_at=now.start_date or now.observed_at, adopted=True)
-        try:
-            return StartOutcome(started_at=self.gateway.start_task(task_arn, request.start_type))
-        except DmsRequestRejectedError as err:
-            if retry:
-                # Refused on a retry: the earlier attempt's start may have taken effect while DMS does not show it
-                # yet. The next attempt looks again; only when the retries run out does the refusal stand.
-                raise StartNotConfirmedError(
-                    f"{task_arn}: DMS refused a retried start and does not show this execution's run yet ({err})"
-                ) from err
-            raise
+        return reconcile_then_start(
+            key=request.key,
+            before=before,
+            attempt=context.attempt,
+            describe=lambda: self.gateway.describe_task(request.key),
+            start=lambda: self.gateway.start_task(request.key, request.start_type),
+            startable=is_startable,
+            under_way=run_under_way,
+        )
 
     def describe(self, request: WorkRequest, execution_arn: str, context: OperationContext) -> WorkSnapshot:
         return self.gateway.describe_task(request.key)
