@@ -215,9 +215,10 @@ def _measure(
     # The event reaches the completer the moment the task stops: a wait that ended later was ended by a check.
     lag = outcome.detection_lag_seconds
     outcome.left_to_safety_net = event_delivered and (lag is None or lag > EVENT_LAG_TOLERANCE_SECONDS)
-    if event_delivered and outcome.variant != POLLING:
-        # The event comes when the task stops: one safety-net round per full period the task ran, no more.
-        expected_rounds = int(TASK_HOURS * 3600 // int(SAFETY_NET["CALLBACK_TIMEOUT_SECONDS"]))
+    if event_delivered and run is not None and finishes_at is not None and not outcome.variant.startswith(POLLING):
+        # The event comes when the run stops: one safety-net round per full period the run lasted, no more.
+        lasted = (finishes_at - run.started_at).total_seconds()
+        expected_rounds = int(lasted // int(SAFETY_NET["CALLBACK_TIMEOUT_SECONDS"]))
         outcome.extra_rounds = max(0, outcome.safety_net_checks - expected_rounds)
 
 

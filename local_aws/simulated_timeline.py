@@ -62,12 +62,16 @@ class CallbackTimeline:
     deliver: EventSink | None
     delivery_delay: timedelta = timedelta(0)
     idle_poll_seconds: float = 0.001
+    # The runner releases an invocation's gate a moment before it records a failed invocation for retry: the
+    # execution must look idle, with nothing new checkpointed, for this long before simulated time moves on.
+    settle_seconds: float = 0.02
 
     def drive(self, execution_arn: str, real_timeout_seconds: float = 120.0) -> TimelineLog:
         """Return when the execution is complete; raise TimelineError if it stalls for ``real_timeout_seconds``."""
         log = TimelineLog()
         delivered = False
         deadline = time.monotonic() + real_timeout_seconds
+        idle: tuple[int, float] | None = None  # (checkpointed updates, since when) while the execution looks idle
         while True:
             execution = self.runner.store.load(execution_arn)
             if execution.is_complete:
@@ -79,8 +83,16 @@ class CallbackTimeline:
                 )
             waiting = _waiting_callbacks(execution)
             if not waiting or self.runner.invocation_pending(execution_arn):
+                idle = None
                 time.sleep(self.idle_poll_seconds)
                 continue
+            updates, now = len(execution.updates), time.monotonic()
+            if idle is None or idle[0] != updates:
+                idle = (updates, now)
+            if now - idle[1] < self.settle_seconds:
+                time.sleep(self.idle_poll_seconds)
+                continue
+            idle = None
             if len(waiting) > 1:
                 raise TimelineError(f"the execution waits on {len(waiting)} callbacks at once; the timeline plays one")
             callback = waiting[0]

@@ -31,6 +31,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "CRITICAL")
     # The local runner logs every injected crash and every safety-net timeout it fires: expected here, not news.
     logging.getLogger("aws_durable_execution_sdk_python_testing").setLevel(logging.CRITICAL)
+    # The SDK logs every injected fault its steps retry, with a traceback: expected here too.
+    logging.getLogger("aws_durable_execution_sdk_python").setLevel(logging.CRITICAL)
     summary = run_matrix(lambda s: args.only in s.key)
     print(format_table(summary))
     if args.json is not None:
