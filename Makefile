@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements-dev.txt handlers/requirements.txt | cksum | cut -d' ' -f1)
-export PYTHONPATH := handlers:.
+export PYTHONPATH := handlers:.:examples
 
 # AWS SAM CLI lives in its own virtual environment: its boto3/botocore pins conflict with the runtime's.
 SAM_VENV := .venv-sam
@@ -54,8 +54,8 @@ test: lint typecheck template
 	@$(MAKE) --no-print-directory pytest ARTIFACT_JUST_BUILT=1
 
 lint: $(STAMP)
-	$(BIN)/ruff check handlers scripts tests local_aws
-	$(BIN)/ruff format --check handlers scripts tests local_aws
+	$(BIN)/ruff check handlers scripts tests local_aws examples
+	$(BIN)/ruff format --check handlers scripts tests local_aws examples
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
