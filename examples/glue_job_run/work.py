@@ -1,8 +1,8 @@
 """The Glue job run as waited work, and its adapter: StartJobRun and GetJobRuns, stamped with Glue's clock."""
 
 from contextlib import suppress
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from functools import cache, partial
 from typing import Any
 
@@ -49,7 +49,11 @@ class GlueJobRunWork:
 
     def look(self, request: WorkRequest, execution_arn: str, context: StepContext) -> WorkSnapshot:
         runs, observed_at = self._newest_runs(request.key)
-        return job_run_snapshot(runs[0] if runs else {"JobRunState": "NO_RUNS"}, observed_at)
+        snapshot = job_run_snapshot(runs[0] if runs else {"JobRunState": "NO_RUNS"}, observed_at)
+        # The look's time is the run bound. Glue's Date header counts whole seconds, StartedOn milliseconds: the bound
+        # must follow the start of every run the look saw, or one begun in the same second would pass for this wait's.
+        after_newest = snapshot.start_date + timedelta(milliseconds=1) if snapshot.start_date else observed_at
+        return replace(snapshot, observed_at=max(observed_at, after_newest))
 
     def start(
         self, request: WorkRequest, execution_arn: str, before: WorkSnapshot | None, context: StepContext
