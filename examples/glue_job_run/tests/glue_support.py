@@ -19,11 +19,14 @@ from typing import Any
 import boto3
 import moto.glue.models
 import pytest
+from aws_durable_execution_sdk_python.serdes import EXTENDED_TYPES_SERDES
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.glue.models import FakeJobRun, glue_backends
 from moto.moto_api import state_manager
 
 from glue_job_run.rules import RUN_TAG_ARGUMENT, run_tag
+from local_aws.durable_runner import LocalDurableRunner
+from waiting.work_start import START_STEP_NAME
 
 REGION = "us-east-1"
 JOB_RUN_MODEL = "glue::job_run"
@@ -120,6 +123,15 @@ def job_state_change(job_name: str, run_id: str, state: str, message: str = "Job
             "message": message,
         },
     }
+
+
+def start_step_record(runner: LocalDurableRunner, execution_arn: str) -> dict[str, Any]:
+    """What the execution's start step checkpointed (``waiting.work_start.StartRecord``)."""
+    (start,) = [op for op in runner.store.load(execution_arn).operations if op.name == START_STEP_NAME]
+    result = start.step_details.result if start.step_details else None
+    assert result is not None, "the start step checkpointed no result"
+    record: dict[str, Any] = EXTENDED_TYPES_SERDES.deserialize(result)
+    return record
 
 
 def wait_until(condition: Callable[[], bool], what: str, timeout: float = 10.0) -> None:

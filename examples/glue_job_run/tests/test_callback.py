@@ -12,9 +12,10 @@ import pytest
 
 from glue_job_run import events_handler
 from glue_job_run.rules import RUN_TAG_ARGUMENT, run_tag
-from glue_job_run.tests.glue_support import MotoGlue, job_state_change, wait_until
+from glue_job_run.tests.glue_support import MotoGlue, job_state_change, start_step_record, wait_until
 from glue_job_run.work import glue_client
 from local_aws.callback_environment import CallbackEnvironment, LambdaContextStandIn
+from local_aws.faults import FaultKind, FaultPlan
 from waiting.errors import InvalidEventError
 from waiting.event_completion import CompletionReport
 
@@ -141,3 +142,22 @@ def test_a_malformed_glue_event_is_raised_naming_the_field(callback_env: Callbac
     # Raised, not dropped: Lambda retries it twice, then the dead-letter queue keeps it.
     with pytest.raises(InvalidEventError, match=r"detail\.jobName"):
         _deliver(event)
+
+
+def test_a_start_whose_answer_was_lost_is_adopted_and_its_event_completes_the_wait(
+    callback_env: CallbackEnvironment, glue: MotoGlue
+) -> None:
+    glue.create_job(JOB, max_concurrent_runs=3)  # Glue would accept a second start: only the tag prevents one
+    glue.hold_runs()
+
+    with FaultPlan(clock=callback_env.runner.clock).lose_answer("glue", "StartJobRun") as faults:
+        execution_arn = _start_and_wait_for_the_event(callback_env, {"JobName": JOB})
+    glue.finish_runs()
+    report = _deliver(job_state_change(JOB, _run_id_of(glue, execution_arn), "SUCCEEDED"))
+    measured = callback_env.runner.wait(execution_arn)
+
+    assert faults.count(FaultKind.LOSE_ANSWER, "glue", "StartJobRun") == 1, "the fault never fired"
+    assert len(glue.runs(JOB)) == 1, "the retried start started a second run"
+    assert report["Outcome"] == "completed", report
+    assert measured.status == "SUCCEEDED", measured.error
+    assert start_step_record(callback_env.runner, execution_arn)["Adopted"] is True

@@ -2,23 +2,12 @@
 
 from __future__ import annotations
 
-from aws_durable_execution_sdk_python.serdes import EXTENDED_TYPES_SERDES
-
 from glue_job_run.rules import RUN_TAG_ARGUMENT, run_tag
-from glue_job_run.tests.glue_support import MotoGlue
+from glue_job_run.tests.glue_support import MotoGlue, start_step_record
 from local_aws.durable_runner import LocalDurableRunner
 from local_aws.faults import FaultKind, FaultPlan
-from waiting.work_start import START_STEP_NAME
 
 JOB = "nightly-orders"
-
-
-def _start_record(runner: LocalDurableRunner, execution_arn: str) -> dict[str, object]:
-    (start,) = [op for op in runner.store.load(execution_arn).operations if op.name == START_STEP_NAME]
-    result = start.step_details.result if start.step_details else None
-    assert result is not None, "the start step checkpointed no result"
-    record: dict[str, object] = EXTENDED_TYPES_SERDES.deserialize(result)
-    return record
 
 
 def test_polling_waits_for_the_run_it_started_and_reports_its_success(
@@ -69,7 +58,7 @@ def test_a_start_whose_answer_was_lost_is_adopted_not_repeated(
     assert faults.count(FaultKind.LOSE_ANSWER, "glue", "StartJobRun") == 1, "the fault never fired"
     assert measured.status == "SUCCEEDED", measured.error
     assert len(glue.runs(JOB)) == 1, "the retried start started a second run"
-    assert _start_record(polling_runner, execution_arn)["Adopted"] is True
+    assert start_step_record(polling_runner, execution_arn)["Adopted"] is True
 
 
 def test_an_unknown_job_fails_at_the_look_naming_it(polling_runner: LocalDurableRunner, glue: MotoGlue) -> None:
