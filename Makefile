@@ -66,6 +66,7 @@ typecheck: $(STAMP)
 # (--skip-download), no version check against PyPI (CKV_SKIP_PACKAGE_UPDATE_CHECK).
 template: $(STAMP) $(SAM_STAMP) $(CHECKOV_STAMP)
 	$(BIN)/cfn-lint template.yaml
+	$(BIN)/cfn-lint examples/glue_job_run/template.yaml
 	$(SAM) validate --template-file template.yaml --region $(SAM_REGION)
 	$(SAM) validate --lint --template-file template.yaml --region $(SAM_REGION)
 	CKV_SKIP_PACKAGE_UPDATE_CHECK=true $(CHECKOV) --file template.yaml --framework cloudformation \
