@@ -161,3 +161,19 @@ def test_a_start_whose_answer_was_lost_is_adopted_and_its_event_completes_the_wa
     assert report["Outcome"] == "completed", report
     assert measured.status == "SUCCEEDED", measured.error
     assert start_step_record(callback_env.runner, execution_arn)["Adopted"] is True
+
+
+def test_a_second_callback_wait_on_the_same_job_is_refused_while_the_first_holds_it(
+    callback_env: CallbackEnvironment, glue: MotoGlue
+) -> None:
+    glue.create_job(JOB, max_concurrent_runs=2)
+    glue.hold_runs()
+    first = _start_and_wait_for_the_event(callback_env, {"JobName": JOB})
+
+    second = callback_env.runner.run({"JobName": JOB})
+
+    assert second.status == "FAILED"
+    assert second.error is not None
+    assert "already awaited" in second.error["ErrorMessage"], "the job name is the claim: one wait per job at a time"
+    assert len(glue.runs(JOB)) == 1, "the refused wait must not have started a run"
+    assert not callback_env.runner.store.load(first).is_complete

@@ -24,6 +24,9 @@ def test_polling_waits_for_the_run_it_started_and_reports_its_success(
     assert measured.result["Variant"] == "polling"
     assert measured.result["Status"] == "SUCCEEDED"
     assert measured.result["Polls"] == 4, "one poll per read: 2 STARTING, 1 RUNNING, then SUCCEEDED"
+    operations = [op.name for op in polling_runner.store.load(execution_arn).operations if op.parent_id is None]
+    # The look is the kind's; the start and the wait keep the core's names (a stored contract, DMS-worded).
+    assert operations == ["execution", "inspect-glue-job", "start-replication-task", "wait-for-replication-task"]
     (run,) = glue.runs(JOB)
     assert run["Arguments"] == {"--day": "2026-11-30", RUN_TAG_ARGUMENT: run_tag(execution_arn)}, (
         "the run must carry the caller's arguments and the execution's tag"
