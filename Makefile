@@ -64,8 +64,8 @@ test: lint typecheck template
 	@$(MAKE) --no-print-directory pytest ARTIFACT_JUST_BUILT=1
 
 lint: $(STAMP)
-	$(BIN)/ruff check handlers scripts tests local_aws
-	$(BIN)/ruff format --check handlers scripts tests local_aws
+	$(BIN)/ruff check handlers scripts tests local_aws examples
+	$(BIN)/ruff format --check handlers scripts tests local_aws examples
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -76,6 +76,7 @@ typecheck: $(STAMP)
 # (--skip-download), no version check against PyPI (CKV_SKIP_PACKAGE_UPDATE_CHECK).
 template: $(STAMP) $(SAM_STAMP) $(CHECKOV_STAMP)
 	$(BIN)/cfn-lint template.yaml
+	$(BIN)/cfn-lint examples/glue_job_run/template.yaml
 	$(SAM) validate --template-file template.yaml --region $(SAM_REGION)
 	$(SAM) validate --lint --template-file template.yaml --region $(SAM_REGION)
 	CKV_SKIP_PACKAGE_UPDATE_CHECK=true $(CHECKOV) --file template.yaml --framework cloudformation \
