@@ -1,40 +1,30 @@
-"""The Glue job run as waited work, and its adapter: StartJobRun and GetJobRuns, stamped with Glue's clock."""
+"""The Glue job run as waited work (StartJobRun, GetJobRuns, stamped with Glue's clock) and its events."""
 
 from contextlib import suppress
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from functools import cache, partial
+from functools import partial
 from typing import Any
 
-import boto3
 from aws_durable_execution_sdk_python.types import OperationContext, StepContext
-from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from aws_adapters.dms_gateway import server_time
-from aws_adapters.error_details import error_details, is_transient
-from glue_job_run.rules import RUN_TAG_ARGUMENT, job_run_snapshot, run_tag
-from waiting.domain import WorkRequest, WorkSnapshot
-from waiting.errors import RetryableError, StartNotConfirmedError, TaskNotFoundError, TerminalError
+from aws_adapters.clients import service_client
+from aws_adapters.error_details import server_time, translate_client_error
+from glue_job_run.rules import RUN_TAG_ARGUMENT, classify_job_run_state, job_run_snapshot, parse_job_run_input, run_tag
+from waiting.domain import WorkOutcome, WorkRequest, WorkSnapshot
+from waiting.errors import RequestRejectedError, RetryableError, StartNotConfirmedError
+from waiting.work_events import WorkEvent, event_detail
 from waiting.work_start import StartOutcome
 
 # GetJobRuns answers newest first, at most 200 a page: a waiting execution's run is among the newest 200.
 NEWEST_RUNS = 200
 _now = partial(datetime.now, UTC)
-
-
-class GlueRejectedError(TerminalError):
-    """Glue refused the request for a reason retrying will not change (e.g. ConcurrentRunsExceededException)."""
+_NOT_FOUND, _TRANSIENT = frozenset({"EntityNotFoundException"}), frozenset({"OperationTimeoutException"})
 
 
 class RunNotShownError(RetryableError):
     """No run carrying the tag is among the job's newest runs (not listed yet, or never started)."""
-
-
-@cache
-def glue_client(total_max_attempts: int) -> Any:
-    retries: Any = {"mode": "standard", "total_max_attempts": total_max_attempts}
-    return boto3.client("glue", config=Config(connect_timeout=5, read_timeout=10, retries=retries))
 
 
 @dataclass(frozen=True)
@@ -66,7 +56,7 @@ class GlueJobRunWork:
                 return StartOutcome(started_at=run.start_date or run.observed_at, adopted=True)
         try:
             response = self._call(request.key, "start_job_run", Arguments={**self.arguments, RUN_TAG_ARGUMENT: tag})
-        except GlueRejectedError as err:
+        except RequestRejectedError as err:
             if context.attempt == 1:
                 raise
             # ConcurrentRunsExceededException may be our own run, not listed yet: the next attempt looks again.
@@ -91,17 +81,44 @@ class GlueJobRunWork:
 
     def _call(self, job_name: str, operation: str, **params: Any) -> dict[str, Any]:
         try:
-            response: dict[str, Any] = getattr(self.client or glue_client(self.attempts), operation)(
+            response: dict[str, Any] = getattr(self.client or service_client("glue", self.attempts), operation)(
                 JobName=job_name, **params
             )
-        except BotoCoreError as err:
-            raise RetryableError(f"Glue unreachable for job {job_name!r}: {err}", _now()) from err
-        except ClientError as err:
-            code, message, _ = error_details(err)
-            what = f"Glue answered {code} for job {job_name!r}: {message}"
-            if code == "EntityNotFoundException":
-                raise TaskNotFoundError(what) from err
-            if is_transient(err) or code == "OperationTimeoutException":
-                raise RetryableError(what, server_time(err.response, _now)) from err
-            raise GlueRejectedError(what) from err
+        except (BotoCoreError, ClientError) as err:
+            what = f"Glue job {job_name!r}"
+            raise translate_client_error(err, what, not_found=_NOT_FOUND, transient=_TRANSIENT, clock=_now) from err
         return response
+
+
+def job_run_input(event: object) -> tuple[WorkRequest, GlueJobRunWork]:
+    """The functions' input: the request (the job name is the key) and the work, with the run's arguments."""
+    request, arguments = parse_job_run_input(event)
+    return request, GlueJobRunWork(arguments)
+
+
+GLUE_SOURCE, JOB_STATE_CHANGE = "aws.glue", "Glue Job State Change"
+
+
+@dataclass(frozen=True)
+class GlueJobEvents:
+    """Glue announces SUCCEEDED, FAILED, TIMEOUT and STOPPED runs (``detail``: jobName, jobRunId, state, message)."""
+
+    work: GlueJobRunWork
+
+    def recognises(self, raw: dict[str, Any]) -> bool:
+        return raw.get("source") == GLUE_SOURCE and raw.get("detail-type") == JOB_STATE_CHANGE
+
+    def parse(self, raw: dict[str, Any]) -> WorkEvent:
+        detail = event_detail(raw, "jobName", "jobRunId", "state")
+        ended = classify_job_run_state(detail["state"]) is not WorkOutcome.RUNNING
+        return WorkEvent(key=detail["jobName"], is_terminal=ended, event_type=detail["state"])
+
+    def describe(self, key: str) -> WorkSnapshot:
+        # The claim names the job, not the run: one wait per job at a time, so the newest run a wait tagged is the
+        # claimant's, and an earlier wait's run began before the claim's run bound (the core ignores it).
+        return self.work.find(key, tag=None)
+
+
+def glue_event_sources() -> tuple[GlueJobEvents]:
+    """The completer's one source; no step retry stands behind it, so its Glue reads retry themselves."""
+    return (GlueJobEvents(GlueJobRunWork({}, attempts=5)),)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.config import Config
@@ -62,6 +62,13 @@ def secretsmanager_client() -> SecretsManagerClient:
     return boto3.client("secretsmanager", config=_CLIENT_CONFIG)
 
 
+@cache
+def service_client(service: str, total_max_attempts: int = 1) -> Any:
+    """A client for any service (a new kind's), with the same timeouts; one attempt by default, for durable steps."""
+    retries: Any = {"mode": "standard", "total_max_attempts": total_max_attempts}
+    return boto3.client(service, config=Config(connect_timeout=5, read_timeout=10, retries=retries))  # type: ignore[call-overload]
+
+
 def reset_clients() -> None:
     """Forget cached clients, so the next call sees a changed environment (tests switch endpoints)."""
     for factory in (
@@ -71,5 +78,6 @@ def reset_clients() -> None:
         lambda_client,
         lambda_callback_client,
         secretsmanager_client,
+        service_client,
     ):
         factory.cache_clear()

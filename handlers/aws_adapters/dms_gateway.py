@@ -3,15 +3,14 @@ into the error tree."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from aws_adapters.clients import dms_client
-from aws_adapters.error_details import THROTTLING_CODES, error_details
+from aws_adapters.error_details import THROTTLING_CODES, error_details, server_time
 from job_kinds.dms_serverless.rules import classify_replication_state
 from job_kinds.dms_task.rules import classify_task_state
 from waiting.domain import WorkSnapshot
@@ -28,23 +27,6 @@ if TYPE_CHECKING:
     from mypy_boto3_dms import DatabaseMigrationServiceClient
 
 _ACCESS_DENIED_CODES = frozenset({"AccessDeniedException", "AccessDeniedFault", "UnauthorizedOperation"})
-
-
-def server_time(response: Mapping[str, Any], fallback: Callable[[], datetime]) -> datetime:
-    """When DMS answered, from the response's HTTP Date header.
-
-    Observation times come from DMS's clock, not the Lambda's, so they compare directly with the task's
-    StopDate (no clock skew in the detection lag). Endpoints that send no Date header fall back to ``fallback``.
-    """
-    headers = response.get("ResponseMetadata", {}).get("HTTPHeaders", {})
-    raw = headers.get("date")
-    if raw:
-        try:
-            parsed = parsedate_to_datetime(raw)
-        except (TypeError, ValueError):
-            return fallback()
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-    return fallback()
 
 
 def translate_dms_error(

@@ -41,3 +41,9 @@ def dms_work_for(request: WorkRequest, gateway: DmsGateway) -> WaitedWork:
     if request.key_field == CONFIG_ARN_FIELD:
         return DmsReplicationWork(gateway)
     return DmsTaskWork(gateway)
+
+
+def dms_input(event: object) -> tuple[WorkRequest, WaitedWork]:
+    """The durable functions' input: the request, and the DMS work it names (its client is made lazily)."""
+    request = parse_dms_request(event)
+    return request, dms_work_for(request, DmsGateway())

@@ -40,7 +40,11 @@ class DmsAccessDeniedError(TerminalError):
     """The function's role may not call DMS for this task."""
 
 
-class DmsRequestRejectedError(TerminalError):
+class RequestRejectedError(TerminalError):
+    """The work's owner rejected a request for a reason retrying will not change (e.g. the work is busy)."""
+
+
+class DmsRequestRejectedError(RequestRejectedError):
     """DMS rejected the request for a reason retrying will not change (for example a task in the wrong state)."""
 
 

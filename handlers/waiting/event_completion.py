@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, NotRequired, Protocol, TypedDict
+from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
 
 from aws_adapters.callback_sender import CallbackSender
 from aws_adapters.correlation_store import CallbackRegistration, CorrelationStore
@@ -29,34 +29,10 @@ from waiting.callback_delivery import CallbackDelivery, DeliveryOutcome
 from waiting.domain import WorkOutcome, WorkSnapshot
 from waiting.errors import InvalidEventError, TaskNotFoundError
 from waiting.settings import CompleterSettings
+from waiting.work_events import WorkEvent, WorkEvents
 
 if TYPE_CHECKING:
     from aws_lambda_powertools import Logger
-
-
-@dataclass(frozen=True)
-class WorkEvent:
-    """One event about some work, as much of it as the completer needs."""
-
-    key: str  # the work's ARN: the correlation key
-    is_terminal: bool
-    event_type: str | None
-
-
-class WorkEvents(Protocol):
-    """The port: one kind's events, as the completer sees them."""
-
-    def recognises(self, raw: dict[str, Any]) -> bool:
-        """Whether the event is this kind's (its source and detail-type); cheap, never raises."""
-        ...
-
-    def parse(self, raw: dict[str, Any]) -> WorkEvent:
-        """The event, validated; InvalidEventError naming the field when it is malformed."""
-        ...
-
-    def describe(self, key: str) -> WorkSnapshot:
-        """The work's state as its owner reports it now."""
-        ...
 
 
 class CompletionOutcome(StrEnum):

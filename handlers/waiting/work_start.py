@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Protocol, TypedDict
 
 from waiting.domain import WorkFinishRecord, WorkRequest, WorkSnapshot
 from waiting.durable_policies import RETRY_TRANSIENT_STEP, START_WORK_STEP
-from waiting.errors import DmsRequestRejectedError, StartNotConfirmedError
+from waiting.errors import RequestRejectedError, StartNotConfirmedError
 
 if TYPE_CHECKING:
     from aws_durable_execution_sdk_python import DurableContext
@@ -132,7 +132,7 @@ def reconcile_then_start(
             return StartOutcome(started_at=now.start_date or now.observed_at, adopted=True)
     try:
         return StartOutcome(started_at=start())
-    except DmsRequestRejectedError as err:
+    except RequestRejectedError as err:
         if retry:
             raise StartNotConfirmedError(
                 f"{key}: a retried start was refused and the owner does not show this execution's run yet ({err})"

@@ -9,10 +9,9 @@ from contextlib import ExitStack
 import pytest
 from moto import mock_aws
 
-from aws_adapters.clients import reset_clients
+from aws_adapters.clients import reset_clients, service_client
 from glue_job_run import callback_handler, polling_handler
 from glue_job_run.tests.glue_support import MotoGlue, moto_glue
-from glue_job_run.work import glue_client
 from local_aws.callback_environment import CallbackEnvironment, callback_environment
 from local_aws.durable_runner import LocalDurableRunner, local_durable_runner
 from local_aws.environment import DUMMY_AWS_ENVIRONMENT, instant_botocore_retries, patched_environment
@@ -31,10 +30,10 @@ def _no_real_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("POWERTOOLS_LOG_LEVEL", "WARNING")
     reset_clients()
-    glue_client.cache_clear()
+    service_client.cache_clear()
     yield
     reset_clients()
-    glue_client.cache_clear()
+    service_client.cache_clear()
 
 
 @pytest.fixture

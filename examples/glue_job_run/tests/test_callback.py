@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
+from aws_adapters.clients import service_client
 from glue_job_run import events_handler
 from glue_job_run.rules import RUN_TAG_ARGUMENT, run_tag
 from glue_job_run.tests.glue_support import MotoGlue, job_state_change, start_step_record, wait_until
-from glue_job_run.work import glue_client
 from local_aws.callback_environment import CallbackEnvironment, LambdaContextStandIn
 from local_aws.faults import FaultKind, FaultPlan
 from waiting.errors import InvalidEventError
@@ -111,7 +111,7 @@ def test_an_earlier_runs_event_between_the_claim_and_the_start_is_ignored_by_the
         reports.append(_deliver(job_state_change(JOB, earlier, "SUCCEEDED")))
 
     # The handler's Glue client (one attempt per call, cached): the late event arrives just before our start.
-    glue_client(1).meta.events.register("before-call.glue.StartJobRun", deliver_stale)
+    service_client("glue", 1).meta.events.register("before-call.glue.StartJobRun", deliver_stale)
     execution_arn = _start_and_wait_for_the_event(callback_env, {"JobName": JOB})
 
     assert [r["Outcome"] for r in reports] == ["ignored-earlier-run"], reports
@@ -126,7 +126,7 @@ def test_the_claim_exists_before_the_run_is_started(callback_env: CallbackEnviro
     glue.create_job(JOB)
     glue.hold_runs()
     claimed_at_start: list[bool] = []
-    glue_client(1).meta.events.register(
+    service_client("glue", 1).meta.events.register(
         "before-call.glue.StartJobRun", lambda **_: claimed_at_start.append(callback_env.registration(JOB) is not None)
     )
 

@@ -10,9 +10,9 @@ import pytest
 
 EXAMPLE = Path(__file__).resolve().parent.parent
 GUIDE = EXAMPLE.parent.parent / "docs" / "wait-on-your-own-job.md"
-KIND = ("__init__.py", "rules.py", "work.py", "events.py")
+KIND = ("__init__.py", "rules.py", "work.py")
 ENTRY_MODULES = ("polling_handler.py", "callback_handler.py", "events_handler.py")
-KIND_BUDGET = 200
+BUDGET = 200
 _FILE_ROW = re.compile(r"^\| `(?P<name>[a-z_]+\.(?:py|yaml))` \| (?P<lines>\d+) \|", re.MULTILINE)
 _TOTAL_ROW = re.compile(r"^\| \*\*(?P<name>[a-z ]+)\*\* \| \*\*(?P<lines>\d+)\*\* \|", re.MULTILINE)
 
@@ -51,7 +51,7 @@ def test_the_guide_states_the_totals() -> None:
     assert _stated()["all python"] == kind + entry
 
 
-def test_the_kind_stays_within_its_budget() -> None:
-    kind = sum(map(_wc_l, KIND))
+def test_the_example_stays_within_its_budget() -> None:
+    production = sum(map(_wc_l, (*KIND, *ENTRY_MODULES)))
 
-    assert kind <= KIND_BUDGET, f"the Glue kind (rules, work, events) takes {kind} lines, over its {KIND_BUDGET}"
+    assert production <= BUDGET, f"the Glue example's production Python takes {production} lines, over {BUDGET}"

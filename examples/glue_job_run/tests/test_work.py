@@ -16,9 +16,9 @@ import pytest
 from botocore.stub import Stubber
 
 from glue_job_run.rules import RUN_TAG_ARGUMENT, run_tag
-from glue_job_run.work import NEWEST_RUNS, GlueJobRunWork, GlueRejectedError, RunNotShownError
+from glue_job_run.work import NEWEST_RUNS, GlueJobRunWork, RunNotShownError
 from waiting.domain import WorkOutcome, WorkRequest
-from waiting.errors import RetryableError, StartNotConfirmedError, TaskNotFoundError
+from waiting.errors import RequestRejectedError, RetryableError, StartNotConfirmedError, TaskNotFoundError
 
 JOB = "nightly-orders"
 REQUEST = WorkRequest(JOB, "start-job-run", key_field="JobName")
@@ -117,7 +117,7 @@ def test_a_first_start_refused_by_glue_fails_at_once(stubbed: tuple[GlueJobRunWo
     work, stubber = stubbed
     stubber.add_client_error("start_job_run", "ConcurrentRunsExceededException", "Job already running", 400)
 
-    with pytest.raises(GlueRejectedError, match="ConcurrentRunsExceededException"):
+    with pytest.raises(RequestRejectedError, match="ConcurrentRunsExceededException"):
         work.start(REQUEST, EXECUTION, None, Attempt(1))  # type: ignore[arg-type]
 
 
@@ -128,8 +128,8 @@ def test_a_first_start_refused_by_glue_fails_at_once(stubbed: tuple[GlueJobRunWo
         ("OperationTimeoutException", 400, RetryableError),
         ("InternalServiceException", 500, RetryableError),
         ("EntityNotFoundException", 400, TaskNotFoundError),
-        ("InvalidInputException", 400, GlueRejectedError),
-        ("AccessDeniedException", 400, GlueRejectedError),
+        ("InvalidInputException", 400, RequestRejectedError),
+        ("AccessDeniedException", 400, RequestRejectedError),
     ],
 )
 def test_glue_errors_are_translated_by_type(

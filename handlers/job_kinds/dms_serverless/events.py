@@ -20,7 +20,7 @@ from aws_adapters.dms_gateway import DmsGateway
 from job_kinds.dms_serverless.rules import parse_replication_config_arn
 from waiting.domain import WorkSnapshot
 from waiting.errors import InvalidDmsEventError, InvalidInputError
-from waiting.event_completion import WorkEvent
+from waiting.work_events import WorkEvent
 
 DMS_SOURCE = "aws.dms"
 REPLICATION_STATE_CHANGE = "DMS Replication State Change"

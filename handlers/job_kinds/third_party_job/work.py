@@ -15,8 +15,11 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from callback_api.tokens import CallbackTokenStore, hash_token, new_callback_token
+from job_kinds.dms_task.rules import parse_task_request
 from job_kinds.third_party_job.jobs_api import ThirdPartyJobs, job_id_for
+from waiting.callback_rounds import CORRELATION_GRACE
 from waiting.domain import WorkRequest, WorkSnapshot
+from waiting.settings import CallbackSettings, ThirdPartySettings
 from waiting.work_start import StartOutcome
 
 if TYPE_CHECKING:
@@ -67,3 +70,15 @@ def _start_date(job: dict[str, Any]) -> datetime | None:
     except ValueError:
         return None
     return parsed if parsed.tzinfo else None
+
+
+def third_party_input(event: object) -> tuple[WorkRequest, ThirdPartyJobWork]:
+    """ThirdPartyJobFunction's input (a replication task for the third party to migrate) and the work it names."""
+    request = parse_task_request(event)
+    settings, third_party = CallbackSettings.from_env(), ThirdPartySettings.from_env()
+    return request, ThirdPartyJobWork(
+        tokens=CallbackTokenStore(third_party.token_table_name),
+        jobs=ThirdPartyJobs(third_party.api_url, third_party.request_timeout_seconds),
+        callback_api_url=third_party.callback_api_url,
+        token_lifetime=timedelta(seconds=settings.max_wait_seconds) + CORRELATION_GRACE,
+    )
