@@ -21,6 +21,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from local_aws.comparison.measure import RunMeasurement
+from local_aws.progress_profiles import LINEAR
 
 HISTORY_EVENTS_PER_POLL = 3
 # The polling variant reads the task once before it starts it (the look that bounds the run; work_start.py).
@@ -48,7 +49,8 @@ def _check(name: str, passed: bool, detail: str) -> CheckResult:
 
 
 def _where(run: RunMeasurement) -> str:
-    return f"{run.variant} {run.duration_seconds:g}s {run.scenario}"
+    where = f"{run.variant} {run.duration_seconds:g}s {run.scenario}"
+    return where if run.profile == LINEAR.name else f"{where} {run.profile}"
 
 
 def check_runs(runs: list[RunMeasurement], kinds: dict[str, str]) -> list[CheckResult]:

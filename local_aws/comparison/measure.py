@@ -1,8 +1,10 @@
 """One scenario of the comparison and what its execution measurably did.
 
-A scenario is a variant, a migration duration and an outcome. Running it starts the real handler on the local
-durable runner against the simulated DMS (and, for the callback variants, moto DynamoDB and the real completer),
-then reads every figure from the execution store, the history, the simulation and the AWS call meter.
+A scenario is a variant, a migration duration, an outcome and how the task's progress moves (a profile of
+``local_aws/progress_profiles.py``; linear unless the variant reads the progress). Running it starts the real
+handler on the local durable runner against the simulated DMS (and, for the callback variants, moto DynamoDB and
+the real completer), then reads every figure from the execution store, the history, the simulation and the AWS
+call meter.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from local_aws.aws_call_meter import AwsCallMeter
 from local_aws.comparison.operations import OPERATIONS_PER_EXECUTION_LIMIT, count_durable_operations
 from local_aws.dms_simulation import SimulatedOutcome, SimulatedTask, TaskPlan
 from local_aws.durable_runner import ExecutionMeasurements
+from local_aws.progress_profiles import LINEAR, progress_profile
 
 # Every simulated task runs 1.37 % longer than its nominal duration. Nominal durations (15 min, 1 h, ...) are
 # multiples of every poll interval and safety-net period in play, so without an offset each task would stop at
@@ -39,6 +42,7 @@ class Scenario:
     variant: str
     duration: timedelta  # nominal migration duration
     outcome: ScenarioOutcome = ScenarioOutcome.SUCCESS
+    profile: str = LINEAR.name
 
     @property
     def task_duration(self) -> timedelta:
@@ -51,12 +55,18 @@ class Scenario:
     def task_plan(self) -> TaskPlan:
         if self.outcome is ScenarioOutcome.FAILURE:
             # Fails halfway through loading, with DMS's stop reason and failure message.
-            return TaskPlan(duration=self.task_duration, outcome=SimulatedOutcome.FAILS, fail_at_fraction=0.5)
-        return TaskPlan(duration=self.task_duration)
+            return TaskPlan(
+                duration=self.task_duration,
+                outcome=SimulatedOutcome.FAILS,
+                fail_at_fraction=0.5,
+                progress=progress_profile(self.profile),
+            )
+        return TaskPlan(duration=self.task_duration, progress=progress_profile(self.profile))
 
     @property
     def task_identifier(self) -> str:
-        return f"{self.variant}-{int(self.duration.total_seconds())}s-{self.outcome.value}"
+        identifier = f"{self.variant}-{int(self.duration.total_seconds())}s-{self.outcome.value}"
+        return identifier if self.profile == LINEAR.name else f"{identifier}-{self.profile}"
 
 
 @dataclass(frozen=True)
@@ -98,6 +108,8 @@ class RunMeasurement:
     result_figures: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     max_wait_seconds: float | None = None
+    # How the task's FullLoadProgressPercent moved (local_aws/progress_profiles.py).
+    profile: str = LINEAR.name
 
     @property
     def outlasts_max_wait(self) -> bool:
@@ -187,6 +199,7 @@ def summarize(facts: ExecutionFacts) -> RunMeasurement:
         notes=[f"unpriced DynamoDB operation {name}" for name in sorted(facts.meter.unpriced_dynamodb_operations)]
         + _max_wait_note(facts),
         max_wait_seconds=facts.max_wait_seconds,
+        profile=facts.scenario.profile,
     )
 
 

@@ -2,7 +2,9 @@
 
 Adding a variant is one ``Variant`` entry: an id, a label, the template resource that prices it, the self-check
 shape it must show, and a driver (``run``) that returns an ``ExecutionFacts`` for a scenario. The third-party
-job variant is one such entry, its driver (``_run_third_party``) beside ``_run_callback``.
+job variant is one such entry, its driver (``_run_third_party``) beside ``_run_callback``. A variant whose
+schedule reads the task's progress runs over every progress profile (``profiles``); the others see linear
+progress, which does not change what they do.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from local_aws.aws_call_meter import AwsCallMeter, metered_aws_calls
 from local_aws.comparison.measure import ExecutionFacts, RunMeasurement, Scenario, quiet_sdk_logging, summarize
 from local_aws.dms_simulation import SimulatedDms
 from local_aws.environment import local_environment
+from local_aws.progress_profiles import LINEAR, PROFILES
 from local_aws.simulated_timeline import CallbackTimeline
 from migration_wait.settings import DEFAULT_MAX_WAIT_SECONDS
 
@@ -43,6 +46,8 @@ class Variant:
     run: Callable[[Variant, Scenario], ExecutionFacts]
     settings: Mapping[str, str] = field(default_factory=dict)
     completer_function: str | None = None
+    # The progress profiles its successful scenarios run over (local_aws/progress_profiles.py).
+    profiles: tuple[str, ...] = (LINEAR.name,)
 
     @property
     def max_wait_seconds(self) -> float:
@@ -191,6 +196,16 @@ MEASURED_VARIANTS: dict[str, Variant] = {
             function="PollingFunction",
             handler="polling_handler:handler",
             run=_run_polling,
+        ),
+        Variant(
+            id="polling-progress",
+            label="polling, progress-aware (cap 2 h)",
+            kind="polling",
+            function="PollingFunction",
+            handler="polling_handler:handler",
+            run=_run_polling,
+            settings={"POLL_STRATEGY": "progress"},
+            profiles=tuple(PROFILES),
         ),
         Variant(
             id="polling-fixed-1m",
