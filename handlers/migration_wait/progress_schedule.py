@@ -23,8 +23,10 @@ from typing import TypedDict
 from migration_wait.settings import PollingSettings
 
 FULL = 100
-# Percentages kept, each with its first and last sighting: about 50 bytes of poll state.
-PROGRESS_WINDOW = 4
+# Percentages kept, each with its first and last sighting: about 150 bytes of poll state. More percentages tighten
+# the rate bounds: over 16 end phases of a 24-hour load, the median lag across the simulated profiles stayed at or
+# under 124 s with 8 (up to 214 s with 4; 12 did no better), for the same number of polls.
+PROGRESS_WINDOW = 8
 # Far from the end, sleep this share of the time to the earliest end: new sightings refine the estimate on the
 # way, and a load up to 1 / 0.6 = 1.7 times faster than the estimate is still caught before it ends.
 APPROACH_FRACTION = 0.6
@@ -163,8 +165,10 @@ def estimate_end(history: ProgressHistory, now: int) -> EndEstimate | None:
     earliest = now + max(0.0, FULL - highest_now) / high
     first = history.samples[0]
     if current.first_seen > first.first_seen:
+        # Each sighting (t, p) says 100 % comes at least (99 - p) percent-times after t.
         mean_rate = (current.percent - first.percent) / (current.first_seen - first.first_seen)
-        earliest = min(earliest, max(now, current.first_seen + (FULL - 1 - current.percent) / mean_rate))
+        at_mean_rate = max(t + (FULL - 1 - p) / mean_rate for t, p in sightings)
+        earliest = min(earliest, max(now, at_mean_rate))
     latest = math.inf
     if low > 0.0:
         lowest_now = max(p + low * (now - t) for t, p in sightings)
