@@ -9,7 +9,7 @@ below ``(p_b - p_a + 1) / (t_b - t_a)``. The history keeps, for the last few per
 and last seen. Its *consistent window* is the most recent part one constant rate explains: once the rate
 changed, the older sightings contradict the newer ones and are left out. The *earliest end* is the sooner of
 the end at the fastest rate the window allows, from the highest progress it allows now, and the end at the
-whole history's mean rate (a load that slowed down may speed up again). The *latest end* is the end at the
+history's mean rate from every sighting (a load that slowed down may speed up again). The *latest end* is the end at the
 slowest rate the window allows. Sleeping towards the earliest end is late only when the load speeds up
 beyond anything the history saw, and then by at most the cap.
 """
