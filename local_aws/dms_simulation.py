@@ -31,6 +31,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from local_aws.faults import FaultFiring, FaultKind
+from local_aws.progress_profiles import LINEAR, ProgressProfile
 
 if TYPE_CHECKING:
     from local_aws.dms_serverless_simulation import (
@@ -95,6 +96,8 @@ class TaskPlan:
     failure_message: str = "Error executing source loader; Stream component failed at subtask 0"
     stop_reason: str = SUCCESS_STOP_REASON
     starting: timedelta = timedelta(seconds=60)
+    # How FullLoadProgressPercent and the table counts move (local_aws/progress_profiles.py).
+    progress: ProgressProfile = LINEAR
 
     def __post_init__(self) -> None:
         if self.duration <= timedelta(0):
@@ -148,20 +151,24 @@ class TaskRun:
     def stop_reason(self) -> str:
         if self.stopped_by_user:
             return USER_STOP_REASON
-        return FAILURE_STOP_REASON if self.fails else self.plan.stop_reason
+        return FAILURE_STOP_REASON if self.fails else (self.plan.progress.stop_reason or self.plan.stop_reason)
 
     def status(self, now: datetime) -> str:
         if now >= self.finishes_at:
             return "failed" if self.fails else "stopped"
         return "starting" if now < self.started_at + self.plan.starting else "running"
 
-    def progress(self, now: datetime) -> int:
-        if not self.fails and now >= self.finishes_at and not self.stopped_by_user:
-            return 100
+    def load_fraction(self, now: datetime) -> float:
+        """How far through its load time (the plan's duration after starting) the run is, 0 to 1."""
         loading = self.plan.duration - self.plan.starting
         at = min(now, self.finishes_at)
         done = (at - self.started_at - self.plan.starting) / loading if loading else 1.0
-        return max(0, min(100, int(done * 100)))
+        return max(0.0, min(1.0, done))
+
+    def progress(self, now: datetime) -> int:
+        if not self.fails and now >= self.finishes_at and not self.stopped_by_user:
+            return 100
+        return self.plan.progress.percent(self.load_fraction(now))
 
 
 @dataclass
@@ -205,7 +212,7 @@ class SimulatedTask:
         body: dict[str, Any] = {
             "ReplicationTaskIdentifier": self.identifier,
             "ReplicationTaskArn": self.arn,
-            "MigrationType": "full-load",
+            "MigrationType": self.plan.progress.migration_type,
             "ReplicationTaskCreationDate": self.created_at,
         }
         stats: dict[str, Any] = {
@@ -240,7 +247,7 @@ class SimulatedTask:
         if now >= full_load_start and full_load_start < run.finishes_at:
             stats["FullLoadStartDate"] = full_load_start
         if status in BUSY_STATUSES:
-            stats["TablesLoading" if status == "running" else "TablesQueued"] = 1
+            stats.update(run.plan.progress.table_counts(run.load_fraction(now)))
             return body
         body["StopReason"] = run.stop_reason
         stats["StopDate"] = run.finishes_at
@@ -249,8 +256,10 @@ class SimulatedTask:
         elif run.stopped_by_user:
             stats["TablesLoading"] = 0
         else:
-            stats["TablesLoaded"] = 1
-            stats["FullLoadFinishDate"] = run.finishes_at
+            stats["TablesLoaded"] = run.plan.progress.tables
+            stats["FullLoadFinishDate"] = full_load_start + (run.plan.duration - run.plan.starting) * (
+                run.plan.progress.full_load_share
+            )
         return body
 
     def _last_failure(self, now: datetime) -> TaskRun | None:

@@ -1,13 +1,19 @@
 """Benchmark the polling variant on the local runner: polls, invocations, detection lag and wall time.
 
-python scripts/benchmark_polling.py            # the default strategy over 15m..72h, and a 24 h migration
-                                               # polled every minute (1,440 polls)
-python scripts/benchmark_polling.py --stock    # the same 24 h run with the SDK's stock 0.1 s invocation tail
+python scripts/benchmark_polling.py            # the default and the progress-aware strategy over every progress
+                                               # profile, 15m..72h; the issue-11 goals at 24 h; and a 24 h
+                                               # migration polled every minute (1,440 polls)
+python scripts/benchmark_polling.py --profiles linear,stall --durations 24h
+python scripts/benchmark_polling.py --stock    # also the 24 h / 1 min run with the SDK's stock 0.1 s invocation tail
+python scripts/benchmark_polling.py --phases 16 --durations 24h --cap 3600
+                                               # the progress strategy only, each task ending at 16 different
+                                               # moments (1 + i x 0.19 % of its duration): the spread of polls and lag
 """
 
 from __future__ import annotations
 
 import argparse
+import statistics
 import sys
 import time
 from collections.abc import Sequence
@@ -18,15 +24,31 @@ import polling_handler
 from local_aws.comparison.variants import FIXED_ONE_MINUTE
 from local_aws.dms_simulation import TaskPlan
 from local_aws.environment import local_environment
-from scripts.cli import CommandLineParser
+from local_aws.progress_profiles import LINEAR, PROFILES, ProgressProfile, progress_profile
 from scripts.durations import format_duration, parse_durations
+from waiting.errors import InvalidSettingError
+from waiting.settings import PollingSettings
 
 DEFAULT_DURATIONS = "15m,1h,6h,24h,72h"
+DEFAULT_LABEL = "default (30 s x2, cap 5 min)"
+PROGRESS = {"POLL_STRATEGY": "progress"}
+GOAL_DURATION = timedelta(hours=24)
+# With --phases, the i-th run of a migration lasts (1 + i x PHASE_STEP) times its nominal duration.
+PHASE_STEP = 0.0019
+
+
+def progress_label(cap_seconds: int) -> str:
+    return f"progress (cap {format_duration(timedelta(seconds=cap_seconds))})"
+
+
+def _is_progress(row: BenchmarkRow) -> bool:
+    return row.label.startswith("progress")
 
 
 @dataclass(frozen=True)
 class BenchmarkRow:
     label: str
+    profile: str
     duration: timedelta
     polls: int
     invocations: int
@@ -34,17 +56,24 @@ class BenchmarkRow:
     wall_seconds: float
 
 
-def run_one(label: str, duration: timedelta, settings: dict[str, str], stock: bool = False) -> BenchmarkRow:
+def run_one(
+    label: str,
+    duration: timedelta,
+    settings: dict[str, str],
+    stock: bool = False,
+    profile: ProgressProfile = LINEAR,
+) -> BenchmarkRow:
     quiet = {"POWERTOOLS_LOG_LEVEL": "WARNING", **settings}
     with local_environment(polling_handler.handler, quiet, fast=not stock) as env:
-        arn = env.dms.add_task("benchmark", TaskPlan(duration=duration))
+        arn = env.dms.add_task("benchmark", TaskPlan(duration=duration, progress=profile))
         started = time.perf_counter()
         measured = env.runner.run({"ReplicationTaskArn": arn}, timeout=900)
         wall = time.perf_counter() - started
     if measured.status != "SUCCEEDED":
-        raise RuntimeError(f"{label} {format_duration(duration)} did not succeed: {measured.error}")
+        raise RuntimeError(f"{label} {profile.name} {format_duration(duration)} did not succeed: {measured.error}")
     return BenchmarkRow(
         label=label,
+        profile=profile.name,
         duration=duration,
         polls=measured.result["Polls"],
         invocations=measured.invocations,
@@ -55,31 +84,134 @@ def run_one(label: str, duration: timedelta, settings: dict[str, str], stock: bo
 
 def render(rows: Sequence[BenchmarkRow]) -> str:
     lines = [
-        "| strategy | migration | polls | invocations | detection lag (s) | wall (s) |",
-        "|---|---|---:|---:|---:|---:|",
+        "| strategy | profile | migration | polls | invocations | detection lag (s) | wall (s) |",
+        "|---|---|---|---:|---:|---:|---:|",
     ]
     lines += [
-        f"| {r.label} | {format_duration(r.duration)} | {r.polls} | {r.invocations} | "
+        f"| {r.label} | {r.profile} | {format_duration(r.duration)} | {r.polls} | {r.invocations} | "
         f"{r.detection_lag_seconds:.0f} | {r.wall_seconds:.2f} |"
         for r in rows
     ]
     return "\n".join(lines)
 
 
+def render_side_by_side(rows: Sequence[BenchmarkRow]) -> str:
+    """Default against progress-aware, per migration and profile: polls and lag."""
+    default = {(r.duration, r.profile): r for r in rows if r.label == DEFAULT_LABEL}
+    progress = {(r.duration, r.profile): r for r in rows if _is_progress(r)}
+    lines = [
+        "| migration | profile | default polls | default lag (s) | progress polls | progress lag (s) |",
+        "|---|---|---:|---:|---:|---:|",
+    ]
+    for key, new in progress.items():
+        old = default.get(key)
+        old_cells = f"{old.polls} | {old.detection_lag_seconds:.0f}" if old else "- | -"
+        lines.append(
+            f"| {format_duration(key[0])} | {key[1]} | {old_cells} | {new.polls} | {new.detection_lag_seconds:.0f} |"
+        )
+    return "\n".join(lines)
+
+
+def render_goals(rows: Sequence[BenchmarkRow], cap: int) -> str:
+    """The issue-11 goals for a 24-hour migration, checked against the rows (empty without 24-hour rows)."""
+    progress = {r.profile: r for r in rows if _is_progress(r) and r.duration == GOAL_DURATION}
+    default = {r.profile: r for r in rows if r.label == DEFAULT_LABEL and r.duration == GOAL_DURATION}
+    if not progress:
+        return ""
+    steady = {p: progress[p].polls for p in ("linear", "front-loaded") if p in progress}
+    not_worse = {p: (progress[p].polls, default[p].polls) for p in progress if p in default}
+    lags = {p: r.detection_lag_seconds for p, r in progress.items()}
+    median = statistics.median(lags.values())
+    worst = max(lags.values())
+
+    def verdict(ok: bool) -> str:
+        return "PASS" if ok else "FAIL"
+
+    lines = [
+        "Goals, 24 h migration (progress-aware strategy):",
+        f"- {verdict(all(v <= 30 for v in steady.values()))} at most 30 polls on linear and front-loaded: "
+        + ", ".join(f"{p} {v}" for p, v in steady.items()),
+        f"- {verdict(all(new <= old for new, old in not_worse.values()))} never more polls than the default: "
+        + ", ".join(f"{p} {new} <= {old}" for p, (new, old) in not_worse.items()),
+        f"- {verdict(median <= 180)} median detection lag across profiles at most 180 s: {median:.0f} s "
+        f"({', '.join(f'{p} {v:.0f}' for p, v in lags.items())})",
+        f"- {verdict(worst <= cap)} worst-case lag within POLL_PROGRESS_MAX_INTERVAL_SECONDS ({cap} s): {worst:.0f} s",
+    ]
+    return "\n".join(lines)
+
+
+def render_phases(
+    durations: Sequence[timedelta], profiles: Sequence[ProgressProfile], phases: int, settings: dict[str, str], cap: int
+) -> str:
+    """The progress strategy at ``phases`` end moments per migration and profile: the spread of polls and lag."""
+    lines = [
+        "| migration | profile | polls (min-max) | lag median (s) | lag max (s) |",
+        "|---|---|---:|---:|---:|",
+    ]
+    summaries = []
+    for duration in durations:
+        runs = {
+            profile.name: [
+                run_one(progress_label(cap), duration * (1 + i * PHASE_STEP), settings, profile=profile)
+                for i in range(phases)
+            ]
+            for profile in profiles
+        }
+        for name, rows in runs.items():
+            polls = [r.polls for r in rows]
+            lags = [r.detection_lag_seconds for r in rows]
+            lines.append(
+                f"| {format_duration(duration)} | {name} | {min(polls)}-{max(polls)} | "
+                f"{statistics.median(lags):.0f} | {max(lags):.0f} |"
+            )
+        per_phase = [statistics.median(rows[i].detection_lag_seconds for rows in runs.values()) for i in range(phases)]
+        summaries.append(
+            f"{format_duration(duration)}: median lag across profiles, per phase (s): "
+            f"{', '.join(f'{m:.0f}' for m in per_phase)}; worst phase {max(per_phase):.0f} s"
+        )
+    return "\n".join([*lines, "", *summaries])
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = CommandLineParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--durations", default=DEFAULT_DURATIONS, help="default-strategy migrations (e.g. 15m,1h,6h)")
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--durations", default=DEFAULT_DURATIONS, help="migrations (default %(default)s)")
+    parser.add_argument("--profiles", default=",".join(PROFILES), help="progress profiles (default: all)")
     parser.add_argument("--stock", action="store_true", help="also run the 24 h / 1 min case on the stock runner")
+    parser.add_argument("--cap", type=int, help="POLL_PROGRESS_MAX_INTERVAL_SECONDS for the progress strategy")
+    parser.add_argument("--phases", type=int, help="only the progress strategy, at this many end moments per run")
     args = parser.parse_args(argv)
     try:
         durations = parse_durations(args.durations)
+        profiles = [progress_profile(name.strip()) for name in args.profiles.split(",") if name.strip()]
     except ValueError as err:
         parser.error(str(err))
-    rows = [run_one("default (30 s x2, cap 5 min)", d, {}) for d in durations]
+    if not profiles:
+        parser.error("no progress profiles given")
+    if args.phases is not None and args.phases < 1:
+        parser.error(f"--phases must be at least 1, got {args.phases}")
+    progress = {**PROGRESS, "POLL_PROGRESS_MAX_INTERVAL_SECONDS": str(args.cap)} if args.cap is not None else PROGRESS
+    try:
+        cap = PollingSettings.from_env(progress).progress_max_interval_seconds
+    except InvalidSettingError as err:
+        parser.error(f"--cap: {err}")
+    if args.phases:
+        print(render_phases(durations, profiles, args.phases, progress, cap))
+        return 0
+    rows = []
+    for duration in durations:
+        for profile in profiles:
+            rows.append(run_one(DEFAULT_LABEL, duration, {}, profile=profile))
+            rows.append(run_one(progress_label(cap), duration, progress, profile=profile))
     rows.append(run_one("fixed 1 min", timedelta(hours=24), FIXED_ONE_MINUTE))
     if args.stock:
         rows.append(run_one("fixed 1 min, stock runner", timedelta(hours=24), FIXED_ONE_MINUTE, stock=True))
     print(render(rows))
+    print()
+    print(render_side_by_side(rows))
+    goals = render_goals(rows, cap)
+    if goals:
+        print()
+        print(goals)
     return 0
 
 

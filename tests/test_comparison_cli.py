@@ -15,6 +15,7 @@ from local_aws.comparison import matrix
 from local_aws.comparison.checks import CheckResult, check_runs
 from local_aws.comparison.cost import COMPONENTS
 from local_aws.comparison.prices import DEFAULT_PRICES_FILE
+from local_aws.progress_profiles import PROFILES
 from scripts import compare
 from tests.installed_commands import assert_one_line_error, console_command, isolated_environment
 from tests.installed_commands import run as run_command
@@ -31,6 +32,7 @@ RUN_KEYS = {
     "cost_per_execution_usd",
     "cost_breakdown_usd",
     "modelled",
+    "profile",
 }
 
 
@@ -39,7 +41,7 @@ def quick_report(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     out = tmp_path_factory.mktemp("comparison")
     exit_code = compare.main(["--quick", "--out", str(out)])
     assert exit_code == 0, "compare --quick failed (see its output above)"
-    for name in ("report.json", "report.md", "cost_per_execution.png", "invocations.png"):
+    for name in ("report.json", "report.md", "cost_per_execution.png", "invocations.png", "lag_vs_cost.png"):
         assert (out / name).stat().st_size > 0, f"{name} was not written"
     report: dict[str, Any] = json.loads((out / "report.json").read_text())
     return report
@@ -71,6 +73,19 @@ def test_quick_report_self_checks_all_passed_and_cover_every_measured_shape(quic
     names = " ".join(c["name"] for c in checks)
     assert "history grows by 3 events per poll (polling-default)" in names
     assert "history grows by 3 events per poll (polling-fixed-1m)" in names
+    assert "history grows by 3 events per poll (polling-progress)" in names
+
+
+@pytest.mark.slow
+def test_quick_report_runs_the_progress_aware_variant_over_every_profile(quick_report: dict[str, Any]) -> None:
+    progress = [r for r in quick_report["runs"] if r["variant"] == "polling-progress" and r["scenario"] == "success"]
+    others = {r["profile"] for r in quick_report["runs"] if r["variant"] != "polling-progress"}
+
+    assert {(r["duration_seconds"], r["profile"]) for r in progress} == {
+        (d, p) for d in (900, 6 * 3600) for p in PROFILES
+    }
+    assert others == {"linear"}, "only the schedule that reads the progress runs over the profiles"
+    assert all(r["outcome"] == "succeeded" for r in progress)
 
 
 @pytest.mark.slow

@@ -9,7 +9,7 @@ import pytest
 from waiting.domain import WorkOutcome, WorkSnapshot
 from waiting.errors import InvalidSettingError, MigrationWaitTimedOutError
 from waiting.polling import POLL_BUDGET, PollState, decide_next_poll, poll_interval_seconds
-from waiting.settings import PollingSettings
+from waiting.settings import PollingSettings, PollStrategy
 
 
 def test_defaults_apply_when_nothing_is_set() -> None:
@@ -18,6 +18,19 @@ def test_defaults_apply_when_nothing_is_set() -> None:
     assert settings == PollingSettings()
     assert (settings.initial_interval_seconds, settings.max_interval_seconds) == (30, 300)
     assert settings.max_wait_seconds == 7 * 24 * 3600
+
+
+def test_the_backoff_is_the_default_strategy_and_progress_is_chosen_by_name() -> None:
+    assert PollingSettings.from_env({}).strategy is PollStrategy.BACKOFF
+    chosen = PollingSettings.from_env({"POLL_STRATEGY": "Progress", "POLL_PROGRESS_MAX_INTERVAL_SECONDS": "3600"})
+    assert (chosen.strategy, chosen.progress_max_interval_seconds) == (PollStrategy.PROGRESS, 3600)
+    assert PollingSettings().progress_max_interval_seconds == 7200
+
+
+def test_a_short_progress_cap_is_accepted_while_the_backoff_is_used() -> None:
+    settings = PollingSettings.from_env({"POLL_PROGRESS_MAX_INTERVAL_SECONDS": "120"})
+
+    assert settings.strategy is PollStrategy.BACKOFF, "an unused setting must not fail the backoff strategy"
 
 
 def test_the_interval_grows_then_stays_at_the_cap() -> None:
@@ -38,6 +51,13 @@ def test_the_interval_grows_then_stays_at_the_cap() -> None:
         ({"POLL_BACKOFF_RATE": "fast"}, "POLL_BACKOFF_RATE"),
         ({"MAX_WAIT_SECONDS": "1e9"}, "MAX_WAIT_SECONDS"),
         ({"POLL_INITIAL_INTERVAL_SECONDS": "600", "POLL_MAX_INTERVAL_SECONDS": "60"}, "POLL_MAX_INTERVAL_SECONDS"),
+        ({"POLL_STRATEGY": "smart"}, "POLL_STRATEGY"),
+        ({"POLL_PROGRESS_MAX_INTERVAL_SECONDS": "two hours"}, "POLL_PROGRESS_MAX_INTERVAL_SECONDS"),
+        ({"POLL_PROGRESS_MAX_INTERVAL_SECONDS": "0"}, "POLL_PROGRESS_MAX_INTERVAL_SECONDS"),
+        (
+            {"POLL_STRATEGY": "progress", "POLL_PROGRESS_MAX_INTERVAL_SECONDS": "120"},
+            "POLL_PROGRESS_MAX_INTERVAL_SECONDS",
+        ),
     ],
 )
 def test_a_bad_setting_fails_fast_naming_the_variable(env: dict[str, str], named: str) -> None:

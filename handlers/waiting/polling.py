@@ -3,6 +3,9 @@
 Operation names, in order: ``inspect-replication-task``, ``start-replication-task``, ``wait-for-replication-task``.
 A poll counts the task as finished only when DMS shows a finished run that began after the look (run-bound): a
 task that ran before keeps its previous run's stopped state until DMS shows the new run.
+
+Two schedules (``POLL_STRATEGY``): the capped backoff, and the progress-aware one (progress_schedule.py), which
+falls back to the backoff, restarted when the percent last changed, whenever there is no progress to go by.
 """
 
 from __future__ import annotations
@@ -17,7 +20,8 @@ from aws_durable_execution_sdk_python.waits import WaitForConditionConfig, WaitF
 
 from waiting.domain import Variant, WorkOutcome, WorkRequest, WorkSnapshot, WorkSnapshotRecord
 from waiting.errors import MigrationWaitTimedOutError, RetryableError
-from waiting.settings import PollingSettings
+from waiting.progress_schedule import ProgressHistory, ProgressRecord, progress_delay
+from waiting.settings import PollingSettings, PollStrategy
 from waiting.work_start import WaitedWork, look_at_work, start_work
 from waiting.workflow import WaitOutcome
 
@@ -43,6 +47,8 @@ class PollState(TypedDict):
     LastTransientError: str | None
     LastCheckedAt: str | None
     Snapshot: WorkSnapshotRecord | None
+    # The progress-aware strategy's history (POLL_STRATEGY=progress only).
+    Progress: NotRequired[ProgressRecord]
 
 
 def poll_interval_seconds(settings: PollingSettings, polls_done: int) -> int:
@@ -54,6 +60,47 @@ def poll_interval_seconds(settings: PollingSettings, polls_done: int) -> int:
             break
         delay *= settings.backoff_rate
     return max(1, int(min(delay, settings.max_interval_seconds)))
+
+
+def backoff_poll_offset(settings: PollingSettings, poll: int) -> int:
+    """Seconds from the backoff's first poll to its ``poll``-th (1-based)."""
+    offset, delay = 0, float(settings.initial_interval_seconds)
+    for done in range(1, poll):
+        if delay >= settings.max_interval_seconds or settings.backoff_rate == 1.0:
+            return offset + (poll - done) * max(1, int(min(delay, settings.max_interval_seconds)))
+        offset += max(1, int(delay))
+        delay *= settings.backoff_rate
+    return offset
+
+
+def backoff_interval_after(settings: PollingSettings, elapsed: float) -> int:
+    """The interval the backoff, started ``elapsed`` seconds ago, waits after its latest poll."""
+    offset, delay = 0, float(settings.initial_interval_seconds)
+    while delay < settings.max_interval_seconds and settings.backoff_rate != 1.0 and offset + int(delay) <= elapsed:
+        offset += max(1, int(delay))
+        delay *= settings.backoff_rate
+    return max(1, int(min(delay, settings.max_interval_seconds)))
+
+
+def _seconds_since(start: datetime, moment: datetime) -> int:
+    return int((moment - start).total_seconds())
+
+
+def next_interval(state: PollState, settings: PollingSettings, waited: int) -> int:
+    """The strategy's delay before the next poll, ``waited`` seconds (DMS's clock) into the wait.
+
+    The progress-aware strategy never makes its n-th poll before the backoff's n-th: whatever the progress does,
+    it makes at most as many polls as the backoff would have by then.
+    """
+    if settings.strategy is PollStrategy.BACKOFF:
+        return poll_interval_seconds(settings, state["Polls"])
+    history = ProgressHistory.from_record(state.get("Progress"))
+    snapshot = state["Snapshot"]
+    status, percent = (snapshot["Status"], snapshot["FullLoadProgressPercent"]) if snapshot else (None, None)
+    delay = progress_delay(history, status, percent, waited, settings)
+    if delay is None:
+        delay = backoff_interval_after(settings, waited - history.changed_at)
+    return max(delay, backoff_poll_offset(settings, state["Polls"] + 1) - waited)
 
 
 def finished_in_run(state: PollState) -> bool:
@@ -93,7 +140,7 @@ def decide_next_poll(state: PollState, settings: PollingSettings) -> WaitForCond
             f"gave up after {state['Polls']} polls, the most one execution may make ({POLL_BUDGET}); "
             f"the task is still {snapshot['Status'] if snapshot else 'unknown'!r}"
         )
-    delay = poll_interval_seconds(settings, state["Polls"])
+    delay = next_interval(state, settings, int(waited))
     if math.ceil(remaining_wait / settings.max_interval_seconds) > remaining_polls:
         # Even at the cap the rest of the wait would need more polls than are left: spread what is left evenly.
         delay = max(delay, math.ceil(remaining_wait / remaining_polls))
@@ -176,9 +223,14 @@ class PollingWaiter:
                 "Poll": polls,
             },
         )
-        return {
+        polled: PollState = {
             **state,
             "Polls": polls,
             "LastCheckedAt": snapshot.observed_at.isoformat(),
             "Snapshot": snapshot.to_record(),
         }
+        if self.settings.strategy is PollStrategy.PROGRESS:
+            at = _seconds_since(datetime.fromisoformat(state["StartedAt"]), snapshot.observed_at)
+            history = ProgressHistory.from_record(state.get("Progress"))
+            polled["Progress"] = history.observe(snapshot.status, snapshot.full_load_progress_percent, at).to_record()
+        return polled

@@ -7,6 +7,8 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from enum import StrEnum
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 from waiting.errors import InvalidSettingError
@@ -14,6 +16,10 @@ from waiting.errors import InvalidSettingError
 DEFAULT_POLL_INITIAL_INTERVAL_SECONDS = 30
 DEFAULT_POLL_MAX_INTERVAL_SECONDS = 300
 DEFAULT_POLL_BACKOFF_RATE = 2.0
+# The progress-aware strategy's longest sleep, hence its worst-case detection lag. At most 30 polls for a 24-hour
+# migration need a cap near 2 hours: 24 h / cap polls are unavoidable, and a 30-minute cap alone costs 48
+# (docs/progress-polling.md has the measurements).
+DEFAULT_POLL_PROGRESS_MAX_INTERVAL_SECONDS = 7200
 DEFAULT_MAX_WAIT_SECONDS = 7 * 24 * 3600
 # The safety net's period: longer than the 72-hour migrations this project targets, so a delivered event finishes
 # any of them in two invocations, and half the default maximum wait, so an execution looks at DMS at most twice.
@@ -35,6 +41,7 @@ DEFAULT_SECRET_FORCED_REFRESH_SECONDS = 30
 DEFAULT_CALLBACK_MAX_BODY_BYTES = 64 * 1024
 _LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 _TABLE_NAME_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
+_Choice = TypeVar("_Choice", bound=StrEnum)
 
 
 def _int_setting(
@@ -82,6 +89,17 @@ def _text_setting(env: Mapping[str, str], name: str, what: str) -> str:
     return raw
 
 
+def _choice_setting(env: Mapping[str, str], name: str, choices: type[_Choice], default: _Choice) -> _Choice:
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return default
+    try:
+        return choices(raw.lower())
+    except ValueError:
+        allowed = ", ".join(c.value for c in choices)
+        raise InvalidSettingError(f"{name} must be one of {allowed}; got {raw[:100]!r}") from None
+
+
 def _float_setting(env: Mapping[str, str], name: str, default: float, minimum: float, maximum: float) -> float:
     raw = env.get(name)
     if raw is None or raw.strip() == "":
@@ -95,24 +113,43 @@ def _float_setting(env: Mapping[str, str], name: str, default: float, minimum: f
     return value
 
 
+class PollStrategy(StrEnum):
+    """How the polling variant spaces its polls (``POLL_STRATEGY``)."""
+
+    # Exponential from the initial interval to the cap, whatever DMS reports.
+    BACKOFF = "backoff"
+    # From FullLoadProgressPercent: sparse while the end is far, dense near it (progress_schedule.py).
+    PROGRESS = "progress"
+
+
 @dataclass(frozen=True)
 class PollingSettings:
     """How the polling variant spaces its DescribeReplicationTasks calls and when it gives up.
 
     The interval starts at ``initial_interval_seconds`` and grows by ``backoff_rate`` per poll up to
     ``max_interval_seconds``: the cap bounds the detection lag, ``max_wait_seconds`` bounds the total wait.
+    With ``strategy`` PROGRESS the interval follows the full load's progress instead, up to
+    ``progress_max_interval_seconds``, and falls back to that backoff when there is no progress to read.
     """
 
     initial_interval_seconds: int = DEFAULT_POLL_INITIAL_INTERVAL_SECONDS
     max_interval_seconds: int = DEFAULT_POLL_MAX_INTERVAL_SECONDS
     backoff_rate: float = DEFAULT_POLL_BACKOFF_RATE
     max_wait_seconds: int = DEFAULT_MAX_WAIT_SECONDS
+    strategy: PollStrategy = PollStrategy.BACKOFF
+    progress_max_interval_seconds: int = DEFAULT_POLL_PROGRESS_MAX_INTERVAL_SECONDS
 
     def __post_init__(self) -> None:
         if self.max_interval_seconds < self.initial_interval_seconds:
             raise InvalidSettingError(
                 "POLL_MAX_INTERVAL_SECONDS must not be smaller than POLL_INITIAL_INTERVAL_SECONDS "
                 f"({self.max_interval_seconds} < {self.initial_interval_seconds})"
+            )
+        if self.strategy is PollStrategy.PROGRESS and self.progress_max_interval_seconds < self.max_interval_seconds:
+            raise InvalidSettingError(
+                "POLL_PROGRESS_MAX_INTERVAL_SECONDS must not be smaller than POLL_MAX_INTERVAL_SECONDS "
+                f"({self.progress_max_interval_seconds} < {self.max_interval_seconds}): the progress strategy would "
+                "poll more often than the backoff it falls back to"
             )
 
     @classmethod
@@ -127,6 +164,10 @@ class PollingSettings:
             ),
             backoff_rate=_float_setting(env, "POLL_BACKOFF_RATE", DEFAULT_POLL_BACKOFF_RATE, 1.0, 10.0),
             max_wait_seconds=_int_setting(env, "MAX_WAIT_SECONDS", DEFAULT_MAX_WAIT_SECONDS, 60, 31_622_400),
+            strategy=_choice_setting(env, "POLL_STRATEGY", PollStrategy, PollStrategy.BACKOFF),
+            progress_max_interval_seconds=_int_setting(
+                env, "POLL_PROGRESS_MAX_INTERVAL_SECONDS", DEFAULT_POLL_PROGRESS_MAX_INTERVAL_SECONDS, 1, 86_400
+            ),
         )
 
 

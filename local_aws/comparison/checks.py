@@ -22,6 +22,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from local_aws.comparison.measure import RunMeasurement
+from local_aws.progress_profiles import LINEAR
 
 HISTORY_EVENTS_PER_POLL = 3
 # Each kind's describe operation; a polling run waits on one kind, so only its own is ever called.
@@ -51,7 +52,8 @@ def _check(name: str, passed: bool, detail: str) -> CheckResult:
 
 
 def _where(run: RunMeasurement) -> str:
-    return f"{run.variant} {run.duration_seconds:g}s {run.scenario}"
+    where = f"{run.variant} {run.duration_seconds:g}s {run.scenario}"
+    return where if run.profile == LINEAR.name else f"{where} {run.profile}"
 
 
 def check_runs(runs: list[RunMeasurement], kinds: dict[str, str]) -> list[CheckResult]:

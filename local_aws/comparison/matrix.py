@@ -16,6 +16,7 @@ from local_aws.comparison.measure import RunMeasurement, Scenario, ScenarioOutco
 from local_aws.comparison.modelled import MODELLED_VARIANTS, ModelledVariant, derive_modelled
 from local_aws.comparison.prices import PriceList
 from local_aws.comparison.variants import MEASURED_VARIANTS, run_scenario
+from local_aws.progress_profiles import LINEAR
 
 DEFAULT_DURATIONS = "15m,1h,6h,24h,3d"
 QUICK_DURATIONS = "15m,6h"
@@ -40,7 +41,12 @@ class MatrixPlan:
     failure_duration: timedelta | None
 
     def scenarios(self) -> list[Scenario]:
-        plan = [Scenario(v, d) for v in self.measured for d in self.durations]
+        plan = [
+            Scenario(v, d, profile=profile)
+            for v in self.measured
+            for d in self.durations
+            for profile in MEASURED_VARIANTS[v].profiles
+        ]
         if self.failure_duration is not None:
             plan += [Scenario(v, self.failure_duration, ScenarioOutcome.FAILURE) for v in self.measured]
         return plan
@@ -107,7 +113,8 @@ def run_measured(scenarios: list[Scenario], jobs: int, progress: Progress) -> li
 
 
 def _describe(scenario: Scenario) -> str:
-    return f"{scenario.variant} {scenario.duration.total_seconds():g}s {scenario.outcome.value}"
+    described = f"{scenario.variant} {scenario.duration.total_seconds():g}s {scenario.outcome.value}"
+    return described if scenario.profile == LINEAR.name else f"{described} {scenario.profile}"
 
 
 def _config(functions: dict[str, FunctionConfig], name: str | None, modelled: bool) -> FunctionConfig | None:

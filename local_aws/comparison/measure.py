@@ -1,12 +1,10 @@
 """One scenario of the comparison and what its execution measurably did.
 
-A scenario is a variant, a migration duration and an outcome. Running it starts the real handler on the local
-durable runner against the simulated DMS (and, for the callback variants, moto DynamoDB and the real completer),
-then reads every figure from the execution store, the history, the simulation and the AWS call meter.
-
-The migration is a replication task, or for the serverless variants a DMS Serverless replication whose full load
-takes the scenario's duration after its provisioning (about 39 minutes in which no data moves): its
-``task_seconds`` is the whole run, provisioning included.
+A scenario is a variant, a migration duration, an outcome and how the task's progress moves (a profile of
+``local_aws/progress_profiles.py``; linear unless the variant reads the progress). Running it starts the real
+handler on the local durable runner against the simulated DMS (and, for the callback variants, moto DynamoDB and
+the real completer), then reads every figure from the execution store, the history, the simulation and the AWS
+call meter.
 """
 
 from __future__ import annotations
@@ -25,6 +23,7 @@ from local_aws.comparison.operations import OPERATIONS_PER_EXECUTION_LIMIT, coun
 from local_aws.dms_serverless_simulation import ReplicationPlan, SimulatedReplication
 from local_aws.dms_simulation import SimulatedOutcome, SimulatedTask, TaskPlan
 from local_aws.durable_runner import ExecutionMeasurements
+from local_aws.progress_profiles import LINEAR, progress_profile
 
 # Every simulated task runs 1.37 % longer than its nominal duration. Nominal durations (15 min, 1 h, ...) are
 # multiples of every poll interval and safety-net period in play, so without an offset each task would stop at
@@ -44,6 +43,7 @@ class Scenario:
     variant: str
     duration: timedelta  # nominal migration duration
     outcome: ScenarioOutcome = ScenarioOutcome.SUCCESS
+    profile: str = LINEAR.name
 
     @property
     def task_duration(self) -> timedelta:
@@ -56,8 +56,13 @@ class Scenario:
     def task_plan(self) -> TaskPlan:
         if self.outcome is ScenarioOutcome.FAILURE:
             # Fails halfway through loading, with DMS's stop reason and failure message.
-            return TaskPlan(duration=self.task_duration, outcome=SimulatedOutcome.FAILS, fail_at_fraction=0.5)
-        return TaskPlan(duration=self.task_duration)
+            return TaskPlan(
+                duration=self.task_duration,
+                outcome=SimulatedOutcome.FAILS,
+                fail_at_fraction=0.5,
+                progress=progress_profile(self.profile),
+            )
+        return TaskPlan(duration=self.task_duration, progress=progress_profile(self.profile))
 
     def replication_plan(self) -> ReplicationPlan:
         """The DMS Serverless twin: the full load takes the task's duration, after the provisioning phases."""
@@ -67,7 +72,8 @@ class Scenario:
 
     @property
     def task_identifier(self) -> str:
-        return f"{self.variant}-{int(self.duration.total_seconds())}s-{self.outcome.value}"
+        identifier = f"{self.variant}-{int(self.duration.total_seconds())}s-{self.outcome.value}"
+        return identifier if self.profile == LINEAR.name else f"{identifier}-{self.profile}"
 
 
 @dataclass(frozen=True)
@@ -109,6 +115,8 @@ class RunMeasurement:
     result_figures: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     max_wait_seconds: float | None = None
+    # How the task's FullLoadProgressPercent moved (local_aws/progress_profiles.py).
+    profile: str = LINEAR.name
 
     @property
     def outlasts_max_wait(self) -> bool:
@@ -209,6 +217,7 @@ def summarize(facts: ExecutionFacts) -> RunMeasurement:
         notes=[f"unpriced DynamoDB operation {name}" for name in sorted(facts.meter.unpriced_dynamodb_operations)]
         + _max_wait_note(facts),
         max_wait_seconds=facts.max_wait_seconds,
+        profile=facts.scenario.profile,
     )
 
 

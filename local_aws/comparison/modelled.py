@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from local_aws.comparison.measure import RunMeasurement
+from local_aws.progress_profiles import LINEAR
 
 KIND = "step-functions"
 TASK_TOKEN_TRANSITIONS = 4
@@ -131,7 +132,10 @@ def derive_modelled(models: list[ModelledVariant], measured: list[RunMeasurement
         seen: set[tuple[float, str]] = set()
         for run in measured:
             key = (run.duration_seconds, run.scenario)
-            if key in seen or (model.based_on is not None and run.variant != model.based_on):
+            # Modelled from linear progress only: no modelled schedule reads the progress.
+            if key in seen or run.profile != LINEAR.name:
+                continue
+            if model.based_on is not None and run.variant != model.based_on:
                 continue
             seen.add(key)
             rows.append(model.derive(model, run))

@@ -10,10 +10,15 @@ report.json, version 1 (keys are only ever added):
            "completer_invocations", "eventbridge_events", "state_transitions", "execution_seconds",
            "detection_lag_seconds", "wall_seconds", "exceeds_operation_limit", "function", "completer_function",
            "memory_mb", "architecture", "cost_per_execution_usd", "cost_per_million_executions_usd",
-           "cost_breakdown_usd": {component: usd}, "notes", "max_wait_seconds"}],
+           "cost_breakdown_usd": {component: usd}, "notes", "max_wait_seconds", "profile"}],
  "self_checks": [{"name", "passed", "detail"}],
  "prices": {"file", "region", "currency", "prices": {name: {"usd", "unit", "source", "read_on", ...}},
             "assumptions": {name: {"value", "why"}}}}
+
+A run's ``profile`` is how its task's FullLoadProgressPercent moved (local_aws/progress_profiles.py): "linear"
+for every variant but the one whose schedule reads it. Charts: cost and invocations against the duration (linear
+progress), and detection lag against cost for the 24-hour migration (the longest one when the matrix has no
+24-hour migration), one point per variant and profile.
 """
 
 from __future__ import annotations
@@ -34,6 +39,9 @@ REPORT_VERSION = 1
 REPOSITORY = Path(__file__).resolve().parents[2]
 COST_CHART = "cost_per_execution.png"
 INVOCATIONS_CHART = "invocations.png"
+LAG_COST_CHART = "lag_vs_cost.png"
+LAG_COST_DURATION_SECONDS = 24 * 3600
+LINEAR_PROFILE = "linear"
 
 
 def format_duration(seconds: float) -> str:
@@ -113,6 +121,13 @@ def _flags(run: dict[str, Any]) -> str:
     return ", ".join(flags)
 
 
+def _migration(run: dict[str, Any]) -> str:
+    """The duration, and the progress profile when it is not linear."""
+    duration = format_duration(run["duration_seconds"])
+    profile = run.get("profile", LINEAR_PROFILE)
+    return duration if profile == LINEAR_PROFILE else f"{duration} {profile}"
+
+
 def _gives_up(run: dict[str, Any]) -> bool:
     limit = run.get("max_wait_seconds")
     return bool(limit) and run["task_seconds"] > limit
@@ -142,7 +157,7 @@ def table_rows(report: dict[str, Any]) -> list[list[str]]:
         rows.append(
             [
                 run["variant"],
-                format_duration(run["duration_seconds"]),
+                _migration(run),
                 run["outcome"],
                 str(run["invocations"]),
                 str(run["durable_operations"]),
@@ -186,13 +201,14 @@ def render_markdown(report: dict[str, Any]) -> str:
     ]
     lines += ["| " + " | ".join(row) + " |" for row in table_rows(report)]
     lines += ["", f"![Cost per execution]({COST_CHART})", "", f"![Invocations]({INVOCATIONS_CHART})"]
+    lines += ["", f"![Detection lag against cost of one wait]({LAG_COST_CHART})"]
     lines += ["", "## Cost breakdown per execution (USD)", ""]
     components = list(report["runs"][0]["cost_breakdown_usd"]) if report["runs"] else []
     lines.append("| variant | migration | " + " | ".join(components) + " |")
     lines.append("|---|---|" + "|".join("---:" for _ in components) + "|")
     for run in report["runs"]:
         cells = [_usd(run["cost_breakdown_usd"][c]) for c in components]
-        lines.append(f"| {run['variant']} | {format_duration(run['duration_seconds'])} | " + " | ".join(cells) + " |")
+        lines.append(f"| {run['variant']} | {_migration(run)} | " + " | ".join(cells) + " |")
     lines += ["", "## Self-checks", ""]
     lines += [f"- {'PASS' if c['passed'] else 'FAIL'} {c['name']}: {c['detail']}" for c in report["self_checks"]]
     lines += ["", "## Prices", "", "| price | USD | unit | source | read on |", "|---|---:|---|---|---|"]
@@ -207,13 +223,16 @@ def render_markdown(report: dict[str, Any]) -> str:
 
 
 def write_charts(report: dict[str, Any], out_dir: Path) -> list[Path]:
-    """Cost per execution and invocations against migration duration, one line per variant, log scales."""
+    """Cost per execution and invocations against migration duration, one line per variant, log scales (linear
+    progress); then detection lag against cost at 24 hours."""
     import matplotlib  # noqa: PLC0415 - heavy, and only needed with --out
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt  # noqa: PLC0415
 
-    success = [r for r in report["runs"] if r["scenario"] == "success"]
+    success = [
+        r for r in report["runs"] if r["scenario"] == "success" and r.get("profile", LINEAR_PROFILE) == LINEAR_PROFILE
+    ]
     variants = list(dict.fromkeys(r["variant"] for r in success))
     paths = []
     markers = "osD^vP*Xh<>"
@@ -258,7 +277,64 @@ def write_charts(report: dict[str, Any], out_dir: Path) -> list[Path]:
         figure.savefig(path, dpi=110)
         plt.close(figure)
         paths.append(path)
-    return paths
+    lag_cost = write_lag_cost_chart(report, out_dir)
+    return [*paths, lag_cost] if lag_cost is not None else paths
+
+
+def write_lag_cost_chart(report: dict[str, Any], out_dir: Path) -> Path | None:
+    """Detection lag against cost per wait for the 24-hour migration: one point per variant and progress profile.
+
+    The longest migration stands in when the matrix has no 24-hour one. Log scales; a lag under a second is drawn
+    at one second. Runs that give up (no lag) are left out. None when no migration succeeded.
+    """
+    import matplotlib.pyplot as plt  # noqa: PLC0415 - heavy, and only needed with --out
+
+    durations = {r["duration_seconds"] for r in report["runs"] if r["scenario"] == "success"}
+    if not durations:
+        return None
+    duration = LAG_COST_DURATION_SECONDS if LAG_COST_DURATION_SECONDS in durations else max(durations)
+    runs = [
+        r
+        for r in report["runs"]
+        if r["scenario"] == "success" and r["duration_seconds"] == duration and not _gives_up(r)
+    ]
+    figure, axes = plt.subplots(figsize=(9.5, 6))
+    markers = "osD^vP*Xh<>"
+    variants = list(dict.fromkeys(r["variant"] for r in runs))
+    for index, variant in enumerate(variants):
+        points = [r for r in runs if r["variant"] == variant]
+        modelled = points[0]["modelled"]
+        color = f"C{index % 10}"
+        axes.scatter(
+            [max(r["detection_lag_seconds"], 1.0) for r in points],
+            [r["cost_per_execution_usd"] for r in points],
+            marker=markers[index % len(markers)],
+            facecolors="none" if modelled else color,
+            edgecolors=color,
+            label=f"{variant}{' (modelled)' if modelled else ''}",
+        )
+        for run in points:
+            profile = run.get("profile", LINEAR_PROFILE)
+            if len(points) > 1:
+                axes.annotate(
+                    profile,
+                    (max(run["detection_lag_seconds"], 1.0), run["cost_per_execution_usd"]),
+                    textcoords="offset points",
+                    xytext=(5, 3),
+                    fontsize=7,
+                )
+    axes.set_xscale("log")
+    axes.set_yscale("log")
+    axes.set_xlabel("detection lag, seconds (log; under 1 s drawn at 1 s)")
+    axes.set_ylabel("USD per execution (log)")
+    axes.set_title(f"{format_duration(duration)} migration: detection lag against cost of one wait")
+    axes.grid(visible=True, which="both", alpha=0.3)
+    axes.legend(fontsize=8)
+    figure.tight_layout()
+    path = out_dir / LAG_COST_CHART
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+    return path
 
 
 def write_outputs(report: dict[str, Any], out_dir: Path) -> list[Path]:

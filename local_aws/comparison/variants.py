@@ -3,7 +3,9 @@
 Adding a variant is one ``Variant`` entry: an id, a label, the template resource that prices it, the self-check
 shape it must show, and a driver (``run``) that returns an ``ExecutionFacts`` for a scenario. The third-party
 job variant is one such entry, its driver (``_run_third_party``) beside ``_run_callback``. ``work`` says what the
-DMS variants wait on: a replication task, or (the ``-serverless`` rows) a DMS Serverless replication.
+DMS variants wait on: a replication task, or (the ``-serverless`` rows) a DMS Serverless replication. A variant whose
+schedule reads the task's progress runs over every progress profile (``profiles``); the others see linear
+progress, which does not change what they do.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from local_aws.comparison.measure import ExecutionFacts, RunMeasurement, Scenari
 from local_aws.dms_serverless_simulation import SimulatedReplication
 from local_aws.dms_simulation import SimulatedDms, SimulatedTask
 from local_aws.environment import local_environment
+from local_aws.progress_profiles import LINEAR, PROFILES
 from local_aws.simulated_timeline import CallbackTimeline
 from waiting.settings import DEFAULT_MAX_WAIT_SECONDS
 
@@ -47,6 +50,8 @@ class Variant:
     settings: Mapping[str, str] = field(default_factory=dict)
     completer_function: str | None = None
     work: str = TASK  # what the DMS variants wait on: TASK or SERVERLESS
+    # The progress profiles its successful scenarios run over (local_aws/progress_profiles.py).
+    profiles: tuple[str, ...] = (LINEAR.name,)
 
     @property
     def max_wait_seconds(self) -> float:
@@ -207,6 +212,16 @@ MEASURED_VARIANTS: dict[str, Variant] = {
             function="PollingFunction",
             handler="polling_handler:handler",
             run=_run_polling,
+        ),
+        Variant(
+            id="polling-progress",
+            label="polling, progress-aware (cap 2 h)",
+            kind="polling",
+            function="PollingFunction",
+            handler="polling_handler:handler",
+            run=_run_polling,
+            settings={"POLL_STRATEGY": "progress"},
+            profiles=tuple(PROFILES),
         ),
         Variant(
             id="polling-fixed-1m",

@@ -1,0 +1,61 @@
+"""The polling benchmark's command line: its goal summary and its answers to bad input (no runs needed)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from scripts import benchmark_polling
+from scripts.benchmark_polling import DEFAULT_LABEL, BenchmarkRow, progress_label, render_goals, render_side_by_side
+
+DAY = timedelta(hours=24)
+
+
+def _row(label: str, profile: str, polls: int, lag: float) -> BenchmarkRow:
+    return BenchmarkRow(label, profile, DAY, polls, polls, lag, 0.1)
+
+
+def test_the_goals_are_checked_against_the_rows() -> None:
+    progress = progress_label(7200)
+    rows = [
+        _row(DEFAULT_LABEL, "linear", 292, 151),
+        _row(progress, "linear", 24, 40),
+        _row(DEFAULT_LABEL, "front-loaded", 292, 151),
+        _row(progress, "front-loaded", 31, 200),
+        _row(DEFAULT_LABEL, "stall", 292, 151),
+        _row(progress, "stall", 110, 90),
+    ]
+
+    goals = render_goals(rows, 7200).splitlines()
+
+    assert goals[1].startswith("- FAIL at most 30 polls"), goals[1]
+    assert goals[2].startswith("- PASS never more polls than the default"), goals[2]
+    assert goals[3].startswith("- PASS median detection lag"), goals[3]
+    assert ": 90 s" in goals[3], goals[3]
+    assert goals[4].startswith("- PASS worst-case lag"), goals[4]
+
+
+def test_side_by_side_pairs_each_progress_run_with_the_default_one() -> None:
+    rows = [_row(DEFAULT_LABEL, "stall", 292, 151), _row(progress_label(7200), "stall", 110, 90)]
+
+    assert "| 24h | stall | 292 | 151 | 110 | 90 |" in render_side_by_side(rows)
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--profiles", "zigzag"], "unknown progress profile 'zigzag'"),
+        (["--cap", "60"], "POLL_PROGRESS_MAX_INTERVAL_SECONDS must not be smaller"),
+        (["--phases", "0"], "--phases must be at least 1"),
+        (["--durations", "soon"], "malformed duration 'soon'"),
+    ],
+)
+def test_bad_input_exits_2_naming_the_problem(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        benchmark_polling.main(argv)
+
+    assert exited.value.code == 2
+    assert message in capsys.readouterr().err
