@@ -25,6 +25,7 @@ from local_aws.comparison.variants import FIXED_ONE_MINUTE
 from local_aws.dms_simulation import TaskPlan
 from local_aws.environment import local_environment
 from local_aws.progress_profiles import LINEAR, PROFILES, ProgressProfile, progress_profile
+from scripts.cli import CommandLineParser
 from scripts.durations import format_duration, parse_durations
 from waiting.errors import InvalidSettingError
 from waiting.settings import PollingSettings
@@ -173,7 +174,7 @@ def render_phases(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = CommandLineParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--durations", default=DEFAULT_DURATIONS, help="migrations (default %(default)s)")
     parser.add_argument("--profiles", default=",".join(PROFILES), help="progress profiles (default: all)")
     parser.add_argument("--stock", action="store_true", help="also run the 24 h / 1 min case on the stock runner")
