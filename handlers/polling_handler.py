@@ -7,6 +7,7 @@ from typing import Any
 from aws_durable_execution_sdk_python import DurableContext, durable_execution
 
 from aws_adapters.dms_gateway import DmsGateway
+from aws_adapters.telemetry import telemetry_plugin
 from job_kinds.dms_task.rules import parse_task_request
 from job_kinds.dms_task.work import DmsTaskWork
 from waiting.domain import MigrationResult
@@ -16,7 +17,7 @@ from waiting.settings import PollingSettings
 from waiting.workflow import run_migration_wait
 
 
-@durable_execution
+@durable_execution(plugins=[telemetry_plugin()])
 def handler(event: Any, context: DurableContext) -> MigrationResult:
     context.set_logger(get_logger())
     request = parse_task_request(event)

@@ -18,8 +18,10 @@ from typing import Any
 
 from local_aws.aws_call_meter import AwsCallMeter
 from local_aws.comparison.operations import OPERATIONS_PER_EXECUTION_LIMIT, count_durable_operations
+from local_aws.comparison.telemetry import count_recorded_operations
 from local_aws.dms_simulation import SimulatedOutcome, SimulatedTask, TaskPlan
 from local_aws.durable_runner import ExecutionMeasurements
+from local_aws.telemetry_records import find_record
 
 # Every simulated task runs 1.37 % longer than its nominal duration. Nominal durations (15 min, 1 h, ...) are
 # multiples of every poll interval and safety-net period in play, so without an offset each task would stop at
@@ -98,6 +100,9 @@ class RunMeasurement:
     result_figures: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     max_wait_seconds: float | None = None
+    # The same documented count made from the execution's own telemetry record (None: no record, or modelled).
+    telemetry_operations: int | None = None
+    telemetry_polls: int | None = None
 
     @property
     def outlasts_max_wait(self) -> bool:
@@ -150,6 +155,8 @@ def summarize(facts: ExecutionFacts) -> RunMeasurement:
     output = measured.result if measured.result is not None else measured.error
     io_bytes = len(json.dumps(facts.payload).encode()) + len(json.dumps(output).encode())
     figures = measured.result if isinstance(measured.result, dict) else {}
+    record = find_record(facts.execution.durable_execution_arn)
+    recorded = count_recorded_operations(record) if record is not None else None
     return RunMeasurement(
         variant=facts.scenario.variant,
         label=facts.label,
@@ -187,6 +194,8 @@ def summarize(facts: ExecutionFacts) -> RunMeasurement:
         notes=[f"unpriced DynamoDB operation {name}" for name in sorted(facts.meter.unpriced_dynamodb_operations)]
         + _max_wait_note(facts),
         max_wait_seconds=facts.max_wait_seconds,
+        telemetry_operations=recorded.total if recorded is not None else None,
+        telemetry_polls=recorded.polls if recorded is not None else None,
     )
 
 
