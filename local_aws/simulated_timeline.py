@@ -103,6 +103,11 @@ class CallbackTimeline:
         return finishes_at + self.delivery_delay if finishes_at is not None else None
 
 
+def waiting_callbacks(execution: Any) -> list[_WaitingCallback]:
+    """The callbacks ``execution`` (the runner's Execution) waits on, each with the moment it times out."""
+    return _waiting_callbacks(execution)
+
+
 @dataclass(frozen=True)
 class _WaitingCallback:
     callback_id: str
