@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_durable_execution_sdk_python import DurableContext, durable_execution
+from aws_durable_execution_sdk_python import DurableContext
 
 from aws_adapters.dms_gateway import DmsGateway
-from aws_adapters.telemetry import telemetry_plugin
+from aws_adapters.telemetry import durable_execution_with_telemetry
 from job_kinds.dms_task.rules import parse_task_request
 from job_kinds.dms_task.work import DmsTaskWork
 from waiting.domain import MigrationResult
@@ -17,7 +17,7 @@ from waiting.settings import PollingSettings
 from waiting.workflow import run_migration_wait
 
 
-@durable_execution(plugins=[telemetry_plugin()])
+@durable_execution_with_telemetry
 def handler(event: Any, context: DurableContext) -> MigrationResult:
     context.set_logger(get_logger())
     request = parse_task_request(event)

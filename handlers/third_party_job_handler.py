@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from aws_durable_execution_sdk_python import DurableContext, durable_execution
+from aws_durable_execution_sdk_python import DurableContext
 
 from aws_adapters.correlation_store import CorrelationStore
 from aws_adapters.durable_executions import DurableExecutions
-from aws_adapters.telemetry import telemetry_plugin
+from aws_adapters.telemetry import durable_execution_with_telemetry
 from callback_api.tokens import CallbackTokenStore
 from job_kinds.dms_task.rules import parse_task_request
 from job_kinds.third_party_job.jobs_api import ThirdPartyJobs
@@ -21,7 +21,7 @@ from waiting.settings import CallbackSettings, ThirdPartySettings
 from waiting.workflow import run_migration_wait
 
 
-@durable_execution(plugins=[telemetry_plugin()])
+@durable_execution_with_telemetry
 def handler(event: Any, context: DurableContext) -> MigrationResult:
     context.set_logger(get_logger())
     request = parse_task_request(event)

@@ -18,9 +18,12 @@ discovery when installed and named in ``DURABLE_EXECUTION_PLUGINS``: see docs/op
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
+from aws_durable_execution_sdk_python import DurableContext, durable_execution
+from aws_durable_execution_sdk_python.types import LambdaContext
 from aws_durable_execution_sdk_python_telemetry_exporter import (
     DurableExecutionTelemetryConfig,
     DurableExecutionTelemetryPluginFactory,
@@ -61,6 +64,11 @@ class ConfiguredExporter:
         destination = _destination()
         return destination.max_record_size_bytes if destination is not None else None
 
+    @max_record_size_bytes.setter
+    def max_record_size_bytes(self, _value: int | None) -> None:
+        # The protocol declares a settable attribute; the limit is the destination's own.
+        return
+
     def render(self, record: dict[str, Any]) -> Any:
         destination = _destination()
         return destination.render(record) if destination is not None else record
@@ -79,6 +87,13 @@ class ConfiguredExporter:
         destination = _destination()
         if destination is not None:
             destination.flush()
+
+
+def durable_execution_with_telemetry(
+    func: Callable[[Any, DurableContext], Any],
+) -> Callable[[Any, LambdaContext], Any]:
+    """``@durable_execution`` with the telemetry plugin (the SDK types its parameterised form as taking ``func``)."""
+    return durable_execution(func, plugins=[telemetry_plugin()])
 
 
 def telemetry_plugin() -> DurableExecutionTelemetryPluginFactory:

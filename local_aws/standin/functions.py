@@ -64,7 +64,7 @@ def function_named(stack: str, name: str) -> StandInFunction | None:
 
 
 def stack_outputs(stack: str) -> dict[str, str]:
-    """The outputs template.yaml declares, for the functions the stand-in runs (the third-party variant's are absent)."""
+    """The outputs template.yaml declares for the functions the stand-in runs (not the third-party variant's)."""
     outputs = {"CallbackTableName": CALLBACK_TABLE_NAME}
     for function in FUNCTIONS:
         if function.alias_output:

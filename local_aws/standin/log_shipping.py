@@ -6,12 +6,13 @@ where ``migration-wait-deployed report`` reads it with FilterLogEvents; every ot
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import queue
 import threading
 import time
-from typing import Any, TextIO
+from typing import Any, Protocol
 
 from aws_adapters.telemetry import RECORD_TYPE
 
@@ -30,10 +31,16 @@ def telemetry_function(line: str) -> str | None:
     return None
 
 
+class TextSink(Protocol):
+    def write(self, text: str, /) -> int: ...
+
+    def flush(self) -> None: ...
+
+
 class LogShipper(io.TextIOBase):
     """A stdout stand-in: record lines to their function's log group (a background thread), the rest to ``other``."""
 
-    def __init__(self, logs_client: Any, other: TextIO) -> None:
+    def __init__(self, logs_client: Any, other: TextSink) -> None:
         self.logs = logs_client
         self.other = other
         self.shipped = 0
@@ -88,8 +95,6 @@ class LogShipper(io.TextIOBase):
             (self.logs.create_log_group, {"logGroupName": group}),
             (self.logs.create_log_stream, {"logGroupName": group, "logStreamName": _STREAM}),
         ):
-            try:
+            with contextlib.suppress(self.logs.exceptions.ResourceAlreadyExistsException):
                 call(**kwargs)
-            except self.logs.exceptions.ResourceAlreadyExistsException:
-                pass
         self._groups.add(group)
