@@ -25,9 +25,38 @@ def _attempts(operation: Mapping[str, Any]) -> int:
     return max(int(attempt), 1) if isinstance(attempt, int) else 1
 
 
-def count_recorded_operations(record: Mapping[str, Any]) -> OperationCount:
-    """Apply the documented rule to the operations of one telemetry record (``operations``, full tree)."""
-    operations = [op for op in record.get("operations") or [] if isinstance(op, Mapping)]
+def _from_summary(by_name: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """``operationsByName`` (the log exporter's form: per name a count, the type, subtype and highest attempt) as
+    operations. A wait_for_callback's inner operations are named after it and carry no parent there: they are put
+    back under it by name."""
+    contexts = {n for n, s in by_name.items() if isinstance(s, Mapping) and s.get("subType") == WAIT_FOR_CALLBACK}
+    operations: list[Mapping[str, Any]] = []
+    for name, summary in by_name.items():
+        if not isinstance(summary, Mapping):
+            continue
+        parent = next((c for c in contexts if name in (f"{c} submitter", f"{c} create callback id")), None)
+        count = int(summary.get("count") or 1)
+        for index in range(count):
+            operations.append(
+                {
+                    "id": f"{name}#{index}",
+                    "name": name,
+                    "type": summary.get("type"),
+                    "subType": summary.get("subType"),
+                    "parentId": f"{parent}#0" if parent else None,
+                    "attempt": summary.get("maxAttempt") if count == 1 else None,
+                }
+            )
+    return operations
+
+
+def count_recorded_operations(record: Mapping[str, Any]) -> OperationCount:  # noqa: PLR0912 - one branch per rule
+    """Apply the documented rule to the operations of one telemetry record: its ``operations`` array (full tree), or
+    the ``operationsByName`` summary the log exporter writes instead."""
+    if "operations" not in record and isinstance(record.get("operationsByName"), Mapping):
+        operations: list[Mapping[str, Any]] = _from_summary(record["operationsByName"])
+    else:
+        operations = [op for op in record.get("operations") or [] if isinstance(op, Mapping)]
     children: dict[str | None, list[Mapping[str, Any]]] = {}
     for op in operations:
         children.setdefault(op.get("parentId"), []).append(op)
