@@ -141,6 +141,10 @@ class StandIn:
     def _start(self) -> None:
         stack = self._stack
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
+        if self.options.handler_output is None:
+            # A failing migration is logged by the SDK with its traceback: the functions' logs, not the stand-in's.
+            for name in ("aws_durable_execution_sdk_python", "aws_durable_execution_sdk_python_testing"):
+                logging.getLogger(name).setLevel(logging.CRITICAL)
         # Credentials and region first: the runner's own Lambda client is made when it starts.
         stack.enter_context(patched_environment({**DUMMY_AWS_ENVIRONMENT, **handler_environment()}))
         moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
