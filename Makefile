@@ -31,7 +31,7 @@ CHECKOV_STAMP := $(CHECKOV_VENV)/.installed-$(shell cksum < requirements-checkov
 # The functions' runtime; sam build and the built-artifact test need this interpreter (pyenv is enough).
 RUNTIME_PYTHON_VERSION := 3.13
 
-.PHONY: compare test lint typecheck template build pytest benchmark benchmark-callback third-party faults clean
+.PHONY: cloud-standin compare test lint typecheck template build pytest benchmark benchmark-callback third-party faults clean
 
 # The project itself is built by the hatchling pinned in requirements-dev.txt (no isolated build environment, so no
 # unpinned download); its .pth file puts handlers/ and the repository root on sys.path.
@@ -62,6 +62,7 @@ compare: $(STAMP)
 
 test: lint typecheck template
 	@$(MAKE) --no-print-directory pytest ARTIFACT_JUST_BUILT=1
+	@$(MAKE) --no-print-directory cloud-standin
 
 lint: $(STAMP)
 	$(BIN)/ruff check handlers scripts tests local_aws examples
@@ -96,6 +97,15 @@ build: $(STAMP) $(SAM_STAMP)
 
 pytest: $(STAMP)
 	MIGRATION_WAIT_ARTIFACT_JUST_BUILT=$(ARTIFACT_JUST_BUILT) $(BIN)/pytest $(PYTEST_ARGS)
+
+# The cloud test mode (DurableFunctionCloudTestRunner) against the local stand-in of a deployed stack
+# (migration-wait-standin): the shared scenarios through Invoke, GetDurableExecution and its history, on 127.0.0.1.
+# The stand-in's task SCENARIO ran once before, so each scenario reloads it. The third-party variant has no stand-in.
+STANDIN_TASK := arn:aws:dms:us-east-1:123456789012:task:SCENARIO
+cloud-standin: $(STAMP)
+	$(BIN)/migration-wait-standin -- $(BIN)/pytest -p no:cacheprovider --runner-mode cloud --stack-name migration-wait \
+		--dms-task-arn $(STANDIN_TASK) --dms-task-start-type reload-target --cloud-poll-interval 0.2 \
+		--cloud-timeout 120 -k "not third-party" tests/test_migration_scenarios.py $(PYTEST_ARGS)
 
 benchmark: $(STAMP)
 	$(BIN)/migration-wait-benchmark-polling $(ARGS)

@@ -322,6 +322,11 @@ class SimulatedDms:
         with self._lock:
             return self._tasks[arn]
 
+    def task_arns(self) -> list[str]:
+        """Every task's ARN, in the order they were added."""
+        with self._lock:
+            return list(self._tasks)
+
     def plan_next_run(self, arn: str, plan: TaskPlan) -> None:
         """The task's next accepted start (by a handler, or ``rerun``) follows ``plan``."""
         with self._lock:

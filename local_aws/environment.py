@@ -11,9 +11,11 @@ from typing import Any
 import botocore.retries.standard
 
 from aws_adapters.clients import reset_clients
+from aws_adapters.telemetry import TELEMETRY_DIRECTORY_VARIABLE
 from local_aws.dms_simulation import SimulatedDms
 from local_aws.dms_transport import SimulatedDmsTransport
 from local_aws.durable_runner import LocalDurableRunner, local_durable_runner
+from local_aws.telemetry_records import local_telemetry_directory
 
 DUMMY_AWS_ENVIRONMENT = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -71,6 +73,8 @@ def local_environment(
     """Run ``handler`` locally: DMS is simulated on the runner's virtual clock, behind boto3's own client."""
     with local_durable_runner(handler, fast=fast) as runner:
         dms = SimulatedDms(clock=runner.clock)
-        values = {**DUMMY_AWS_ENVIRONMENT, **(settings or {})}
+        # The handlers' telemetry records go to this process's directory, where the comparison reads them back.
+        telemetry = {TELEMETRY_DIRECTORY_VARIABLE: str(local_telemetry_directory())}
+        values = {**DUMMY_AWS_ENVIRONMENT, **telemetry, **(settings or {})}
         with SimulatedDmsTransport(dms), patched_environment(values), instant_botocore_retries():
             yield LocalEnvironment(runner=runner, dms=dms)

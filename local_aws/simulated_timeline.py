@@ -131,6 +131,11 @@ def is_replication_config_arn(arn: str) -> bool:
     return ":replication-config:" in arn
 
 
+def waiting_callbacks(execution: Any) -> list[_WaitingCallback]:
+    """The callbacks ``execution`` (the runner's Execution) waits on, each with the moment it times out."""
+    return _waiting_callbacks(execution)
+
+
 @dataclass(frozen=True)
 class _WaitingCallback:
     callback_id: str

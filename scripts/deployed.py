@@ -1,9 +1,13 @@
 """Start and watch migration waits on a deployed stack (your AWS credentials, the stack's outputs).
 
-migration-wait-deployed start  --stack-name S --task-arn ARN [--variant polling|callback|third-party]
-                               [--start-type T] [--name NAME]
-migration-wait-deployed status --execution-arn ARN [--wait]
-migration-wait-deployed list   --stack-name S [--variant polling|callback|third-party] [--status RUNNING]
+migration-wait-deployed start    --stack-name S (--task-arn ARN | --config-arn ARN) [--variant V] [--start-type T]
+                                 [--name NAME]
+migration-wait-deployed status   --execution-arn ARN [--wait]
+migration-wait-deployed watch    --execution-arn ARN [--interval SECONDS]
+migration-wait-deployed list     --stack-name S [--variant V] [--status RUNNING] [--json]
+migration-wait-deployed complete --callback-id ID [--result JSON]
+migration-wait-deployed fail     --callback-id ID [--error-type T] [--message TEXT]
+migration-wait-deployed report   --stack-name S [--since DURATION] [--prices FILE] [--json]
 
 (or `python scripts/deployed.py ...`). --region goes before or after the command; the region of --task-arn or
 --execution-arn is used when --region is not given, else your AWS configuration's.
@@ -13,8 +17,14 @@ invoke of a durable function ends after 15 minutes at most) with an execution na
 starting twice is refused instead of starting two waits. The AWS CLI equivalents are in the README ("Deploy to
 your AWS account").
 
-Exit codes: 0 done (for status: the execution succeeded or is running); 1 an AWS problem, said in one line with
-what to do, or an execution that failed, timed out or was stopped; 2 a usage error (a malformed ARN, say).
+`watch` refreshes one line in place (status, elapsed time, polls or callback rounds, progress percent) until the
+execution ends, reading it through GetDurableExecution and GetDurableExecutionHistory; the progress comes from the
+last poll's checkpointed state, else from DescribeReplicationTasks. `report` reads the functions' telemetry records
+(FilterLogEvents on the log groups named in the stack outputs) and prints the comparison table of `make compare`.
+Against the local stand-in (migration-wait-standin) the same commands run unchanged: see docs/operate.md.
+
+Exit codes: 0 done (for status and watch: the execution succeeded or is running); 1 an AWS problem, said in one
+line with what to do, or an execution that failed, timed out or was stopped; 2 a usage error (a malformed ARN, say).
 """
 
 from __future__ import annotations
@@ -28,6 +38,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -46,7 +57,11 @@ from botocore.exceptions import (
 )
 
 from job_kinds.dms_task.rules import parse_replication_task_arn
+from local_aws.comparison.deployed import deployed_report, parse_record_line, runs_from_records
+from local_aws.comparison.prices import DEFAULT_PRICES_FILE, PriceFileError, load_prices
+from local_aws.comparison.report import render_table
 from scripts.cli import FAILED, OK, USAGE_ERROR, CommandLineParser
+from scripts.durations import duration_argument
 
 # The stack output holding each variant's durable function alias (template.yaml, Outputs).
 ALIAS_OUTPUTS = {
@@ -62,6 +77,16 @@ _EXECUTION_ARN = re.compile(
     r"/durable-execution/[a-zA-Z0-9_-]+/[a-zA-Z0-9_-]+$"
 )
 _EXECUTION_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
+# A DMS Serverless replication config (the input {"ReplicationConfigArn", "StartReplicationType"}).
+_CONFIG_ARN = re.compile(r"^arn:aws[a-z-]*:dms:(?P<region>[a-z0-9-]+):\d{12}:replication-config:[A-Za-z0-9-]{1,255}$")
+_CALLBACK_ID = re.compile(r"^[A-Za-z0-9+/=_-]{1,1024}$")
+# The durable functions' log group outputs (template.yaml), by variant: where their telemetry records are.
+LOG_GROUP_OUTPUTS = {
+    "polling": "PollingFunctionLogGroupName",
+    "callback": "CallbackFunctionLogGroupName",
+    "third-party": "ThirdPartyJobFunctionLogGroupName",
+}
+RESOURCES = {"polling": "PollingFunction", "callback": "CallbackFunction", "third-party": "ThirdPartyJobFunction"}
 _THROTTLED = {"Throttling", "ThrottlingException", "TooManyRequestsException", "RequestLimitExceeded"}
 _DENIED = {"AccessDenied", "AccessDeniedException", "AccessDeniedFault", "UnauthorizedOperation"}
 _BAD_CREDENTIALS = {
@@ -105,6 +130,31 @@ def execution_arn(value: str) -> str:
             "the value is not a durable execution ARN "
             f"(arn:aws:lambda:REGION:ACCOUNT:function:NAME:VERSION/durable-execution/NAME/ID): {value[:300]!r}"
         )
+    return value
+
+
+def config_arn(value: str) -> str:
+    if not _CONFIG_ARN.match(value):
+        raise argparse.ArgumentTypeError(
+            f"the value is not a DMS replication config ARN (arn:aws:dms:REGION:ACCOUNT:replication-config:ID): "
+            f"{value[:300]!r}"
+        )
+    return value
+
+
+def callback_id(value: str) -> str:
+    if not _CALLBACK_ID.match(value):
+        raise argparse.ArgumentTypeError(
+            f"the value is not a callback id (as watch or status shows it): {value[:80]!r}"
+        )
+    return value
+
+
+def json_value(value: str) -> str:
+    try:
+        json.loads(value)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(f"the value is not JSON ({err}): {value[:100]!r}") from None
     return value
 
 
@@ -232,16 +282,22 @@ def require_task(client: ClientFactory, arn: str, region: str) -> None:
 
 def execution_name(task_arn: str, now: datetime) -> str:
     """One name per task and start: a second start of the same wait in the same minute is refused by Lambda."""
-    task_id = task_arn.rsplit(":", 1)[-1]
+    task_id = task_arn.rsplit(":", 1)[-1].replace(".", "-")
     return f"{task_id[:50]}-{now:%Y%m%dT%H%M}"
 
 
 def start(args: argparse.Namespace, client: ClientFactory) -> int:
-    region = resolve_region(args.region, args.task_arn)
+    work_arn = args.task_arn or args.config_arn
+    region = resolve_region(args.region, work_arn)
     alias = stack_output(client, args.stack_name, ALIAS_OUTPUTS[args.variant], region)
-    require_task(client, args.task_arn, region)
-    payload = {"ReplicationTaskArn": args.task_arn, "StartReplicationTaskType": args.start_type}
-    name = args.name or execution_name(args.task_arn, datetime.now(UTC))
+    payload: dict[str, str]
+    if args.task_arn:
+        require_task(client, args.task_arn, region)
+        payload = {"ReplicationTaskArn": args.task_arn, "StartReplicationTaskType": args.start_type}
+    else:
+        # A serverless replication: the functions check it themselves (validated here by its pattern only).
+        payload = {"ReplicationConfigArn": args.config_arn, "StartReplicationType": args.start_type}
+    name = args.name or execution_name(work_arn, datetime.now(UTC))
     try:
         with aws_call("lambda:InvokeFunction", region):
             response = client("lambda", region).invoke(
@@ -264,7 +320,10 @@ def start(args: argparse.Namespace, client: ClientFactory) -> int:
 
 
 def describe(client: Any, execution_arn: str) -> dict[str, Any]:
-    execution: dict[str, Any] = client.get_durable_execution(DurableExecutionArn=execution_arn)
+    return describe_execution(client.get_durable_execution(DurableExecutionArn=execution_arn))
+
+
+def describe_execution(execution: dict[str, Any]) -> dict[str, Any]:
     shown = {k: execution.get(k) for k in ("DurableExecutionArn", "Status", "StartTimestamp", "EndTimestamp")}
     if execution.get("Result"):
         try:
@@ -303,7 +362,282 @@ def list_executions(args: argparse.Namespace, client: ClientFactory) -> int:
     with aws_call("lambda:ListDurableExecutionsByFunction", region):
         listed = client("lambda", region).list_durable_executions_by_function(**request)
     executions = listed.get("DurableExecutions", [])
-    print(json.dumps(executions, indent=2, default=str))
+    if args.json:
+        print(json.dumps(executions, indent=2, default=str))
+        return OK
+    if not executions:
+        print(f"no {args.status or ''} executions of the {args.variant} variant".replace("  ", " "))
+        return OK
+    now = datetime.now(UTC)
+    rows = [
+        (
+            str(e.get("DurableExecutionName", "")),
+            str(e.get("Status", "")),
+            _timestamp(e.get("StartTimestamp")),
+            _elapsed(e.get("StartTimestamp"), e.get("EndTimestamp"), now),
+            str(e.get("DurableExecutionArn", "")),
+        )
+        for e in executions
+    ]
+    print(_table(("name", "status", "started", "elapsed", "execution ARN"), rows))
+    return OK
+
+
+def _table(headers: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> str:
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
+    lines = [headers, tuple("-" * w for w in widths), *rows]
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip() for line in lines)
+
+
+def _timestamp(value: Any) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S") if isinstance(value, datetime) else "-"
+
+
+def _elapsed(started: Any, ended: Any, now: datetime) -> str:
+    if not isinstance(started, datetime):
+        return "-"
+    seconds = int(((ended if isinstance(ended, datetime) else now) - started).total_seconds())
+    days, rest = divmod(max(seconds, 0), 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, seconds = divmod(rest, 60)
+    return (f"{days}d " if days else "") + f"{hours:02d}:{minutes:02d}:{seconds:02d}"
+
+
+# --- watch ----------------------------------------------------------------------------------------------------
+
+
+def history(client: Any, execution_arn: str) -> list[dict[str, Any]]:
+    """Every event of the execution's history (all pages), with its data."""
+    events: list[dict[str, Any]] = []
+    marker: str | None = None
+    while True:
+        request: dict[str, Any] = {"DurableExecutionArn": execution_arn, "IncludeExecutionData": True}
+        if marker:
+            request["Marker"] = marker
+        page = client.get_durable_execution_history(**request)
+        events.extend(page.get("Events", []))
+        marker = page.get("NextMarker")
+        if not marker:
+            return events
+
+
+def _decoded(payload: Any) -> Any:
+    """A checkpointed payload as plain data (the SDK's ExtendedTypeSerDes envelope, or plain JSON)."""
+    if not isinstance(payload, str):
+        return None
+    try:
+        from aws_durable_execution_sdk_python.serdes import EXTENDED_TYPES_SERDES, SerDesContext  # noqa: PLC0415
+
+        return EXTENDED_TYPES_SERDES.deserialize(payload, SerDesContext())
+    except Exception:  # noqa: BLE001 - not the SDK's envelope: try plain JSON
+        try:
+            return json.loads(payload)
+        except ValueError:
+            return None
+
+
+def _find(value: Any, key: str) -> Any:
+    if isinstance(value, dict):
+        if key in value:
+            return value[key]
+        for item in value.values():
+            if (found := _find(item, key)) is not None:
+                return found
+    return None
+
+
+def progress_view(execution: dict[str, Any], events: list[dict[str, Any]]) -> dict[str, Any]:
+    """What an operator watches: status, elapsed time, polls or callback rounds, the last known progress."""
+    polls = 0
+    progress: Any = None
+    rounds: list[str] = []
+    waiting_on: str | None = None
+    for event in events:
+        kind = event.get("EventType", "")
+        if event.get("SubType") == "WaitForCondition" and kind in ("StepSucceeded", "StepFailed"):
+            details = event.get(f"{kind}Details") or {}
+            polls = max(polls, int((details.get("RetryDetails") or {}).get("CurrentAttempt") or polls + 1))
+            state = _decoded((details.get("Result") or {}).get("Payload"))
+            if (found := _find(state, "FullLoadProgressPercent")) is not None:
+                progress = found
+        elif kind == "CallbackStarted":
+            rounds.append(str(event.get("Name", "")))
+            waiting_on = str((event.get("CallbackStartedDetails") or {}).get("CallbackId") or "") or None
+        elif kind in ("CallbackSucceeded", "CallbackFailed", "CallbackTimedOut"):
+            waiting_on = None
+    return {
+        "Status": execution.get("Status"),
+        "StartTimestamp": execution.get("StartTimestamp"),
+        "EndTimestamp": execution.get("EndTimestamp"),
+        "Polls": polls,
+        "CallbackRounds": len(rounds),
+        "WaitingOnCallbackId": waiting_on if execution.get("Status") == "RUNNING" else None,
+        "FullLoadProgressPercent": progress,
+    }
+
+
+def _task_progress(client: ClientFactory, execution: dict[str, Any], region: str) -> Any:
+    """FullLoadProgressPercent as DMS reports it now, for the task named in the execution's input (None if unknown)."""
+    try:
+        task = json.loads(execution.get("InputPayload") or "{}").get("ReplicationTaskArn")
+    except (ValueError, AttributeError):
+        return None
+    if not isinstance(task, str):
+        return None
+    try:
+        with aws_call("dms:DescribeReplicationTasks", region):
+            tasks = client("dms", region).describe_replication_tasks(
+                Filters=[{"Name": "replication-task-arn", "Values": [task]}], WithoutSettings=True
+            )["ReplicationTasks"]
+    except AwsCallError:
+        return None
+    return (tasks[0].get("ReplicationTaskStats") or {}).get("FullLoadProgressPercent") if tasks else None
+
+
+def watch_line(view: dict[str, Any], now: datetime) -> str:
+    parts = [f"{view['Status']:<9}", f"elapsed {_elapsed(view['StartTimestamp'], view['EndTimestamp'], now)}"]
+    if view["CallbackRounds"]:
+        parts.append(f"callback rounds {view['CallbackRounds']}")
+    else:
+        parts.append(f"polls {view['Polls']}")
+    if view["FullLoadProgressPercent"] is not None:
+        parts.append(f"progress {view['FullLoadProgressPercent']}%")
+    if view["WaitingOnCallbackId"]:
+        parts.append(f"waiting on callback {view['WaitingOnCallbackId'][:60]}")
+    return "  ".join(parts)
+
+
+def watch(args: argparse.Namespace, client: ClientFactory) -> int:
+    region = resolve_region(args.region, args.execution_arn)
+    in_place = sys.stdout.isatty()
+    last_line = ""
+    try:
+        with aws_call("lambda:GetDurableExecution", region):
+            lambda_client = client("lambda", region)
+            while True:
+                execution = lambda_client.get_durable_execution(DurableExecutionArn=args.execution_arn)
+                view = progress_view(execution, history(lambda_client, args.execution_arn))
+                if view["FullLoadProgressPercent"] is None and view["Status"] == "RUNNING":
+                    view["FullLoadProgressPercent"] = _task_progress(client, execution, region)
+                line = watch_line(view, datetime.now(UTC))
+                if in_place:
+                    print(f"\r\033[K{line}", end="", flush=True)
+                elif line != last_line:
+                    print(line, flush=True)
+                last_line = line
+                if view["Status"] in FINISHED:
+                    break
+                time.sleep(args.interval)
+    except AwsCallError as err:
+        if _refusal(err)[0] == "ResourceNotFoundException":
+            raise AwsCallError(f"no durable execution {args.execution_arn}: check the ARN (from `start`)") from err
+        raise
+    if in_place:
+        print()
+    print(json.dumps(describe_execution(execution), indent=2, default=str))
+    return OK if view["Status"] == "SUCCEEDED" else FAILED
+
+
+# --- callbacks by hand ------------------------------------------------------------------------------------------
+
+
+def _send_callback(args: argparse.Namespace, client: ClientFactory, action: str) -> int:
+    region = resolve_region(args.region, None)
+    try:
+        with aws_call(f"lambda:SendDurableExecutionCallback{action.title()}", region):
+            lambda_client = client("lambda", region)
+            if action == "success":
+                lambda_client.send_durable_execution_callback_success(
+                    CallbackId=args.callback_id, Result=args.result.encode()
+                )
+            else:
+                lambda_client.send_durable_execution_callback_failure(
+                    CallbackId=args.callback_id, Error={"ErrorType": args.error_type, "ErrorMessage": args.message}
+                )
+    except AwsCallError as err:
+        if _refusal(err)[0] in ("ResourceNotFoundException", "CallbackTimeoutException"):
+            raise AwsCallError(
+                f"callback {args.callback_id[:60]} is unknown, already completed or timed out: nothing was sent"
+            ) from err
+        raise
+    print(json.dumps({"CallbackId": args.callback_id, "Sent": action}))
+    return OK
+
+
+def complete(args: argparse.Namespace, client: ClientFactory) -> int:
+    return _send_callback(args, client, "success")
+
+
+def fail(args: argparse.Namespace, client: ClientFactory) -> int:
+    return _send_callback(args, client, "failure")
+
+
+# --- report -----------------------------------------------------------------------------------------------------
+
+
+def telemetry_records(client: ClientFactory, log_group: str, since: datetime, region: str) -> list[dict[str, Any]]:
+    """Every telemetry record in ``log_group`` since ``since`` (FilterLogEvents, all pages)."""
+    records: list[dict[str, Any]] = []
+    request: dict[str, Any] = {
+        "logGroupName": log_group,
+        "filterPattern": '"DurableExecutionTelemetry"',
+        "startTime": int(since.timestamp() * 1000),
+    }
+    try:
+        with aws_call("logs:FilterLogEvents", region):
+            logs = client("logs", region)
+            while True:
+                page = logs.filter_log_events(**request)
+                records.extend(r for e in page.get("events", []) if (r := parse_record_line(e.get("message", ""))))
+                if not page.get("nextToken"):
+                    return records
+                request["nextToken"] = page["nextToken"]
+    except AwsCallError as err:
+        if _refusal(err)[0] == "ResourceNotFoundException":
+            return records  # the function has not logged yet
+        raise
+
+
+def report(args: argparse.Namespace, client: ClientFactory) -> int:
+    region = resolve_region(args.region, None)
+    try:
+        prices = load_prices(args.prices)
+    except (OSError, PriceFileError) as err:
+        raise UsageError(f"--prices {args.prices}: {err}") from err
+    since = datetime.now(UTC) - args.since
+    records: list[dict[str, Any]] = []
+    variant_of_function: dict[str, tuple[str, str]] = {}
+    for variant in args.variants:
+        alias = stack_output(client, args.stack_name, ALIAS_OUTPUTS[variant], region)
+        function = alias.split(":function:", 1)[-1].split(":", 1)[0]
+        variant_of_function[function] = (variant, RESOURCES[variant])
+        log_group = stack_output(client, args.stack_name, LOG_GROUP_OUTPUTS[variant], region)
+        records.extend(telemetry_records(client, log_group, since, region))
+    invocations: dict[str, int] = {}
+    durations: dict[str, float] = {}
+    lambda_client = client("lambda", region)
+    for record in records:
+        arn = str(record.get("executionArn"))
+        try:
+            with aws_call("lambda:GetDurableExecutionHistory", region):
+                events = history(lambda_client, arn)
+                execution = lambda_client.get_durable_execution(DurableExecutionArn=arn)
+        except AwsCallError:
+            continue  # past its retention: priced from the record alone (the row says so)
+        invocations[arn] = sum(1 for e in events if e.get("EventType") == "InvocationCompleted")
+        if isinstance(execution.get("StartTimestamp"), datetime) and isinstance(
+            execution.get("EndTimestamp"), datetime
+        ):
+            durations[arn] = (execution["EndTimestamp"] - execution["StartTimestamp"]).total_seconds()
+    runs = runs_from_records(records, variant_of_function, invocations, durations)
+    built = deployed_report(runs, prices)
+    if args.json:
+        print(json.dumps(built, indent=2, default=str))
+    elif not runs:
+        print(f"no telemetry records in the stack's log groups since {since:%Y-%m-%d %H:%M} UTC")
+    else:
+        print(render_table(built))
+        print(f"\n{len(runs)} execution(s) since {since:%Y-%m-%d %H:%M} UTC; prices: {prices.raw.get('region')}")
     return OK
 
 
@@ -313,11 +647,15 @@ def _parser() -> argparse.ArgumentParser:
     common = CommandLineParser(add_help=False)
     common.add_argument("--region", default=argparse.SUPPRESS, help="default: the ARN's, else your AWS configuration's")
     parser = CommandLineParser(description=__doc__.splitlines()[0], parents=[common])
-    commands = parser.add_subparsers(dest="command", required=True, metavar="{start,status,list}")
+    commands = parser.add_subparsers(
+        dest="command", required=True, metavar="{start,status,watch,list,complete,fail,report}"
+    )
 
     begin = commands.add_parser("start", parents=[common], help="start waiting for a replication task")
     begin.add_argument("--stack-name", required=True)
-    begin.add_argument("--task-arn", required=True, type=task_arn)
+    work = begin.add_mutually_exclusive_group(required=True)
+    work.add_argument("--task-arn", type=task_arn)
+    work.add_argument("--config-arn", type=config_arn, help="a DMS Serverless replication config")
     begin.add_argument("--variant", choices=sorted(ALIAS_OUTPUTS), default="polling")
     begin.add_argument(
         "--start-type", choices=["start-replication", "resume-processing", "reload-target"], default="start-replication"
@@ -333,11 +671,41 @@ def _parser() -> argparse.ArgumentParser:
     show.add_argument("--interval", type=seconds, default=30.0, help="seconds between looks with --wait (30)")
     show.set_defaults(run=status)
 
+    follow = commands.add_parser("watch", parents=[common], help="follow one execution live until it ends")
+    follow.add_argument("--execution-arn", required=True, type=execution_arn)
+    follow.add_argument("--interval", type=seconds, default=30.0, help="seconds between refreshes (30)")
+    follow.set_defaults(run=watch)
+
     listing = commands.add_parser("list", parents=[common], help="list a variant's executions")
     listing.add_argument("--stack-name", required=True)
     listing.add_argument("--variant", choices=sorted(ALIAS_OUTPUTS), default="polling")
     listing.add_argument("--status", choices=sorted(FINISHED | {"RUNNING"}))
+    listing.add_argument("--json", action="store_true", help="Lambda's answer as JSON instead of a table")
     listing.set_defaults(run=list_executions)
+
+    done = commands.add_parser("complete", parents=[common], help="complete a waiting callback by hand")
+    done.add_argument("--callback-id", required=True, type=callback_id)
+    done.add_argument("--result", type=json_value, default="{}", help="the callback's result, JSON ({})")
+    done.set_defaults(run=complete)
+
+    refuse = commands.add_parser("fail", parents=[common], help="fail a waiting callback by hand")
+    refuse.add_argument("--callback-id", required=True, type=callback_id)
+    refuse.add_argument("--error-type", default="FailedByOperator")
+    refuse.add_argument("--message", default="failed by hand with migration-wait-deployed fail")
+    refuse.set_defaults(run=fail)
+
+    compare = commands.add_parser("report", parents=[common], help="the comparison table from the stack's executions")
+    compare.add_argument("--stack-name", required=True)
+    compare.add_argument(
+        "--variants",
+        type=lambda v: [x for x in v.split(",") if x],
+        default=["polling", "callback"],
+        help="comma-separated (polling,callback; third-party too if deployed)",
+    )
+    compare.add_argument("--since", type=duration_argument, default=duration_argument("7d"), help="how far back (7d)")
+    compare.add_argument("--prices", type=Path, default=DEFAULT_PRICES_FILE, help="price file (default: bundled)")
+    compare.add_argument("--json", action="store_true", help="report.json's shape instead of the table")
+    compare.set_defaults(run=report)
     return parser
 
 

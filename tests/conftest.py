@@ -13,6 +13,7 @@ from aws_adapters.clients import reset_clients
 from local_aws.environment import DUMMY_AWS_ENVIRONMENT, LocalEnvironment, local_environment
 from tests.runner_modes import (
     CLOUD_OUTPUT_KEYS,
+    CLOUD_POLL_INTERVAL_OPTION,
     CLOUD_TIMEOUT_OPTION,
     DMS_START_TYPE_OPTION,
     DMS_TASK_OPTION,
@@ -86,6 +87,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         CLOUD_TIMEOUT_OPTION, type=int, default=3600, help="cloud mode: seconds to wait for one execution (3600)"
     )
+    group.addoption(
+        CLOUD_POLL_INTERVAL_OPTION,
+        type=float,
+        default=5.0,
+        help="cloud mode: seconds between looks at a running execution (5; 0.2 against the local stand-in)",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -101,6 +108,7 @@ def pytest_configure(config: pytest.Config) -> None:
             config.getoption(DMS_TASK_OPTION),
             config.getoption(CLOUD_TIMEOUT_OPTION),
             dms_task_start_type=config.getoption(DMS_START_TYPE_OPTION),
+            poll_interval=config.getoption(CLOUD_POLL_INTERVAL_OPTION),
         )
 
 
@@ -143,7 +151,12 @@ def scenario(request: pytest.FixtureRequest, runner_mode: RunnerMode) -> Scenari
         settings = request.config.stash[_CLOUD_SETTINGS]
         stack = request.getfixturevalue("cloud_stack")
         return CloudBackend(
-            variant, stack, settings.dms_task_arn, settings.timeout_seconds, settings.dms_task_start_type
+            variant,
+            stack,
+            settings.dms_task_arn,
+            settings.timeout_seconds,
+            settings.dms_task_start_type,
+            poll_interval=settings.poll_interval,
         )
     if variant not in LOCAL_BACKENDS:
         pytest.skip(f"the {variant} variant has no local backend yet")

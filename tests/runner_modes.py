@@ -32,6 +32,15 @@ STACK_NAME_OPTION = "--stack-name"
 DMS_TASK_OPTION = "--dms-task-arn"
 DMS_START_TYPE_OPTION = "--dms-task-start-type"
 CLOUD_TIMEOUT_OPTION = "--cloud-timeout"
+CLOUD_POLL_INTERVAL_OPTION = "--cloud-poll-interval"
+# The services cloud mode calls, and the endpoint setting boto3 reads for each (AWS_ENDPOINT_URL_<service id>).
+_ENDPOINT_VARIABLES = {
+    "cloudformation": "AWS_ENDPOINT_URL_CLOUDFORMATION",
+    "sts": "AWS_ENDPOINT_URL_STS",
+    "lambda": "AWS_ENDPOINT_URL_LAMBDA",
+    "dms": "AWS_ENDPOINT_URL_DATABASE_MIGRATION_SERVICE",
+    "logs": "AWS_ENDPOINT_URL_CLOUDWATCH_LOGS",
+}
 
 # The stack output holding each variant's durable function alias ARN (template.yaml, Outputs).
 CLOUD_OUTPUT_KEYS: dict[str, str] = {
@@ -100,18 +109,40 @@ class CloudSettings:
     unavailable: str | None = None
     dms_task_start_type: str = "start-replication"
     """Why cloud scenarios cannot run (no credentials, no region), or None."""
+    endpoints: Mapping[str, str] = field(default_factory=dict)
+    """Service -> endpoint URL, from AWS_ENDPOINT_URL_* at start-up (a local stand-in); empty for AWS itself."""
+    poll_interval: float = 5.0
+
+
+def captured_endpoints(environ: Mapping[str, str]) -> dict[str, str]:
+    """The endpoint settings in force at start-up (the tests' own fixture removes them from the environment)."""
+    fallback = environ.get("AWS_ENDPOINT_URL")
+    found = {service: environ.get(variable) or fallback for service, variable in _ENDPOINT_VARIABLES.items()}
+    return {service: url for service, url in found.items() if url}
 
 
 def capture_cloud_settings(
     stack_name: str,
     dms_task_arn: str | None,
     timeout_seconds: int,
+    *,
     environ: Mapping[str, str] | None = None,
     dms_task_start_type: str = "start-replication",
+    poll_interval: float = 5.0,
 ) -> CloudSettings:
-    """Resolve credentials and region now, before the tests replace the environment with dummy values."""
+    """Resolve credentials, region and endpoints now, before the tests replace the environment with dummy values."""
     environ = os.environ if environ is None else environ
-    settings = CloudSettings(stack_name, None, None, dms_task_arn, timeout_seconds, None, dms_task_start_type)
+    settings = CloudSettings(
+        stack_name,
+        None,
+        None,
+        dms_task_arn,
+        timeout_seconds,
+        None,
+        dms_task_start_type,
+        endpoints=captured_endpoints(environ),
+        poll_interval=poll_interval,
+    )
     try:
         session = boto3.Session(profile_name=environ.get("AWS_PROFILE") or None)
         credentials = session.get_credentials()
@@ -132,9 +163,15 @@ class CloudStack:
     account: str
     outputs: Mapping[str, str]
     session: boto3.Session = field(repr=False)
+    endpoints: Mapping[str, str] = field(default_factory=dict)
 
     def client(self, service: str, **config: Any) -> Any:
-        return self.session.client(service, region_name=self.region, config=Config(**config) if config else None)
+        return self.session.client(
+            service,
+            region_name=self.region,
+            config=Config(**config) if config else None,
+            endpoint_url=self.endpoints.get(service),
+        )
 
 
 # A stack whose last update rolled back still runs its previous, complete deployment.
@@ -153,15 +190,20 @@ def open_cloud_stack(settings: CloudSettings) -> CloudStack:
     if session is None or region is None:
         raise CloudStackError(f"cloud mode is unavailable: {settings.unavailable}")
     try:
-        described = session.client("cloudformation", region_name=region).describe_stacks(StackName=settings.stack_name)
-        account = session.client("sts", region_name=region).get_caller_identity()["Account"]
+        endpoints = settings.endpoints
+        cloudformation = session.client(
+            "cloudformation", region_name=region, endpoint_url=endpoints.get("cloudformation")
+        )
+        described = cloudformation.describe_stacks(StackName=settings.stack_name)
+        sts = session.client("sts", region_name=region, endpoint_url=endpoints.get("sts"))
+        account = sts.get_caller_identity()["Account"]
     except (BotoCoreError, ClientError) as err:
         raise CloudStackError(f"cannot read stack {settings.stack_name!r} in {region}: {err}") from err
     stack = described["Stacks"][0]
     if stack["StackStatus"] not in USABLE_STACK_STATUSES:
         raise CloudStackError(f"stack {settings.stack_name!r} is {stack['StackStatus']}, not deployed")
     outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
-    return CloudStack(settings.stack_name, region, account, outputs, session)
+    return CloudStack(settings.stack_name, region, account, outputs, session, settings.endpoints)
 
 
 def _cloud_outcome(execution_arn: str, result: Any) -> ScenarioOutcome:
@@ -184,6 +226,7 @@ class CloudBackend:
     timeout_seconds: int
     dms_task_start_type: str = "start-replication"
     mode: RunnerMode = RunnerMode.CLOUD
+    poll_interval: float = 5.0
 
     @property
     def function(self) -> str:
@@ -212,7 +255,9 @@ class CloudBackend:
     def run(self, payload: Any) -> ScenarioOutcome:
         from aws_durable_execution_sdk_python_testing.runner import DurableFunctionCloudTestRunner
 
-        runner = DurableFunctionCloudTestRunner(function_name=self.function, region=self.stack.region, poll_interval=5)
+        runner = DurableFunctionCloudTestRunner(
+            function_name=self.function, region=self.stack.region, poll_interval=self.poll_interval
+        )
         # The runner builds its client from the default session, which holds the tests' dummy credentials.
         runner.lambda_client = self.stack.client("lambda", parameter_validation=False)
         # Asynchronous start: a synchronous invoke of a durable function ends after 15 minutes at most.

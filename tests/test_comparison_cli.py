@@ -237,7 +237,9 @@ def test_the_callback_check_accepts_counts_that_grow_only_with_safety_net_checks
         two, duration_seconds=3 * 86400, invocations=4, durable_operations=18, callback_waits=3, safety_net_checks=3
     )
 
-    results = {c.name: c for c in check_runs([one, two, three], {"callback-lost": "callback"})}
+    # Each run's telemetry record counted what the store counted.
+    runs = [replace(r, telemetry_operations=r.durable_operations, telemetry_polls=r.polls) for r in (one, two, three)]
+    results = {c.name: c for c in check_runs(runs, {"callback-lost": "callback"})}
 
     assert all(c.passed for c in results.values()), [c for c in results.values() if not c.passed]
     assert "invocations +1" in results["callback counts do not depend on the duration (callback-lost)"].detail
@@ -255,3 +257,17 @@ def test_a_task_that_outlasts_the_variants_maximum_wait_is_expected_to_fail() ->
     assert results[name].passed, results[name].detail
     assert not wrong[name].passed
     assert "outlasts MAX_WAIT_SECONDS" in wrong[name].detail
+
+
+def test_the_telemetry_check_fails_when_the_record_counts_differently_or_is_missing() -> None:
+    counted = a_run(variant="polling-default", duration_seconds=900, durable_operations=10, polls=7)
+    differs = replace(counted, telemetry_operations=11, telemetry_polls=7)
+    missing = replace(counted, duration_seconds=86400)
+
+    results = {c.name: c for c in check_runs([differs, missing], {})}
+
+    name = "durable operations agree with the telemetry record polling-default"
+    assert not results[f"{name} 900s success"].passed
+    assert "telemetry record: 11 operations" in results[f"{name} 900s success"].detail
+    assert not results[f"{name} 86400s success"].passed
+    assert "no DurableExecutionTelemetry record" in results[f"{name} 86400s success"].detail

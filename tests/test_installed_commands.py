@@ -30,6 +30,7 @@ def test_the_documented_commands_are_installed() -> None:
         "migration-wait-faults",
         "migration-wait-third-party",
         "migration-wait-deployed",
+        "migration-wait-standin",
     }
 
 

@@ -10,6 +10,8 @@
   invocation, and the history
   grows by exactly 3 events per poll (StepStarted, StepSucceeded, InvocationCompleted, as read from the real
   history): ``history_events - 3 x polls`` is the same for every run of a variant;
+- telemetry: the documented count made from the execution's own telemetry record (the SDK team's
+  DurableExecutionTelemetry, written by the handler's plugin) equals the count made from the store, polls included;
 - callback: the store's callback rounds match the timeline (one per safety-net timeout, plus the one the
   event completed), and every count (invocations, durable operations, history events, checkpointed updates,
   DynamoDB units, completer invocations) is the same for every duration, once the safety-net checks are accounted
@@ -61,6 +63,7 @@ def check_runs(runs: list[RunMeasurement], kinds: dict[str, str]) -> list[CheckR
     measured = [r for r in runs if not r.modelled]
     results = [_outcome(r) for r in measured]
     results += [_operations_backed_by_store(r) for r in measured]
+    results += [_telemetry_agrees(r) for r in measured]
     by_variant: dict[str, list[RunMeasurement]] = defaultdict(list)
     for run in measured:
         by_variant[run.variant].append(run)
@@ -93,6 +96,19 @@ def _operations_backed_by_store(run: RunMeasurement) -> CheckResult:
         low <= run.durable_operations <= high,
         f"{run.durable_operations} by the documented rule; store: {run.store_operations} operations "
         f"(execution included), {run.checkpointed_updates} checkpointed updates",
+    )
+
+
+def _telemetry_agrees(run: RunMeasurement) -> CheckResult:
+    name = f"durable operations agree with the telemetry record {_where(run)}"
+    if run.telemetry_operations is None:
+        return _check(name, False, "no DurableExecutionTelemetry record was written for the execution")
+    agree = run.telemetry_operations == run.durable_operations and run.telemetry_polls == run.polls
+    return _check(
+        name,
+        agree,
+        f"store: {run.durable_operations} operations, {run.polls} polls; telemetry record: "
+        f"{run.telemetry_operations} operations, {run.telemetry_polls} polls",
     )
 
 

@@ -20,10 +20,12 @@ from typing import Any
 
 from local_aws.aws_call_meter import AwsCallMeter
 from local_aws.comparison.operations import OPERATIONS_PER_EXECUTION_LIMIT, count_durable_operations
+from local_aws.comparison.telemetry import count_recorded_operations
 from local_aws.dms_serverless_simulation import ReplicationPlan, SimulatedReplication
 from local_aws.dms_simulation import SimulatedOutcome, SimulatedTask, TaskPlan
 from local_aws.durable_runner import ExecutionMeasurements
 from local_aws.progress_profiles import LINEAR, progress_profile
+from local_aws.telemetry_records import find_record
 
 # Every simulated task runs 1.37 % longer than its nominal duration. Nominal durations (15 min, 1 h, ...) are
 # multiples of every poll interval and safety-net period in play, so without an offset each task would stop at
@@ -117,6 +119,9 @@ class RunMeasurement:
     max_wait_seconds: float | None = None
     # How the task's FullLoadProgressPercent moved (local_aws/progress_profiles.py).
     profile: str = LINEAR.name
+    # The same documented count made from the execution's own telemetry record (None: no record, or modelled).
+    telemetry_operations: int | None = None
+    telemetry_polls: int | None = None
 
     @property
     def outlasts_max_wait(self) -> bool:
@@ -180,6 +185,8 @@ def summarize(facts: ExecutionFacts) -> RunMeasurement:
     output = measured.result if measured.result is not None else measured.error
     io_bytes = len(json.dumps(facts.payload).encode()) + len(json.dumps(output).encode())
     figures = measured.result if isinstance(measured.result, dict) else {}
+    record = find_record(facts.execution.durable_execution_arn)
+    recorded = count_recorded_operations(record) if record is not None else None
     return RunMeasurement(
         variant=facts.scenario.variant,
         label=facts.label,
@@ -218,6 +225,8 @@ def summarize(facts: ExecutionFacts) -> RunMeasurement:
         + _max_wait_note(facts),
         max_wait_seconds=facts.max_wait_seconds,
         profile=facts.scenario.profile,
+        telemetry_operations=recorded.total if recorded is not None else None,
+        telemetry_polls=recorded.polls if recorded is not None else None,
     )
 
 

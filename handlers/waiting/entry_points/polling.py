@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_durable_execution_sdk_python import DurableContext, durable_execution
+from aws_durable_execution_sdk_python import DurableContext
 
+from aws_adapters.telemetry import durable_execution_with_telemetry
 from waiting.domain import MigrationResult
 from waiting.entry_points import DurableHandler, InputParser
 from waiting.observability import get_logger
@@ -17,7 +18,7 @@ from waiting.workflow import run_migration_wait
 def polling_function(parse: InputParser) -> DurableHandler:
     """A durable handler that starts the work and polls it."""
 
-    @durable_execution
+    @durable_execution_with_telemetry
     def handler(event: Any, context: DurableContext) -> MigrationResult:
         context.set_logger(get_logger())
         request, work = parse(event)
