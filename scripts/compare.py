@@ -32,7 +32,8 @@ from local_aws.comparison.matrix import (
     run_comparison,
 )
 from local_aws.comparison.prices import DEFAULT_PRICES_FILE, PriceFileError, load_prices
-from local_aws.comparison.report import build_report, render_table, write_outputs
+from local_aws.comparison.report import build_report, render_heading, render_table, write_outputs
+from local_aws.comparison.summary import recommendation
 from scripts.cli import FAILED, CommandLineParser, output_directory_problem, usage_error
 from scripts.durations import format_duration, parse_duration, parse_durations
 
@@ -74,6 +75,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--prices", type=Path, default=DEFAULT_PRICES_FILE, help="price file (default: bundled)")
     parser.add_argument("--out", type=Path, help="write report.json, report.md and the charts into this directory")
+    parser.add_argument("--wide", action="store_true", help="every column in the terminal table (report.md has them)")
     parser.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1), help="worker processes")
     return parser
 
@@ -115,7 +117,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except TemplateError as err:
         return usage_error(parser.prog, str(err))
     report = build_report(result, prices)
-    print(render_table(report))
+    print(render_heading(report) + "\n")
+    print(render_table(report, wide=args.wide))
+    print(f"\n{recommendation(report)}")
     print(
         f"\nmatrix wall time: {result.wall_seconds:.1f} s ({len(report['runs'])} rows, {args.jobs} worker process(es))"
     )

@@ -175,17 +175,46 @@ def table_rows(report: dict[str, Any]) -> list[list[str]]:
     return rows
 
 
-def render_table(report: dict[str, Any]) -> str:
-    rows = table_rows(report)
-    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(TABLE_HEADERS)]
-    numeric = set(range(3, 13))
+# The terminal table's columns (the full set with --wide, and in report.md): what a reader chooses on.
+NARROW_COLUMNS = ("variant", "migration", "outcome", "invocations", "durable ops", "detection lag", "$ / execution")
+_NUMERIC = frozenset(TABLE_HEADERS[3:13])
+
+
+def render_table(report: dict[str, Any], wide: bool = False) -> str:
+    """The runs as a terminal table: the narrow columns, or every column with ``wide``."""
+    columns = list(TABLE_HEADERS) if wide else [*NARROW_COLUMNS, "notes"]
+    picked = [TABLE_HEADERS.index(c) for c in columns]
+    rows = [[row[i] for i in picked] for row in table_rows(report)]
+    if not wide:
+        rows = [[*row[:-1], _short_note(row[-1])] for row in rows]
+    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(columns)]
 
     def line(cells: list[str] | tuple[str, ...]) -> str:
         return "  ".join(
-            c.rjust(w) if i in numeric else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+            c.rjust(w) if columns[i] in _NUMERIC else c.ljust(w)
+            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
         )
 
-    return "\n".join([line(TABLE_HEADERS), line(["-" * w for w in widths]), *(line(r) for r in rows)]).rstrip()
+    return "\n".join([line(columns), line(["-" * w for w in widths]), *(line(r) for r in rows)]).rstrip()
+
+
+def _short_note(note: str) -> str:
+    return note if len(note) <= 32 else note[:31] + "…"
+
+
+def render_heading(report: dict[str, Any]) -> str:
+    """What the table is: a local simulation, not AWS; priced at which region's list prices, read when."""
+    prices = report["prices"]
+    read_on = sorted({price.get("read_on", "") for price in prices.get("prices", {}).values()} - {""})
+    when = f", read {read_on[-1]}" if read_on else ""
+    measured = sum(1 for run in report["runs"] if not run["modelled"])
+    return (
+        "A local simulation, no AWS account used: the real handlers on the durable SDK's local runner,\n"
+        f"simulated DMS, moto. {measured} measured rows, {len(report['runs']) - measured} modelled (Step Functions).\n"
+        f"Costs at {prices['region']} on-demand list prices ({prices['currency']}{when}), free tiers ignored.\n"
+        "invocations: Lambda invocations, every replay is one. durable ops: durable operations billed.\n"
+        "detection lag: from the task's stop to the execution seeing it. modelled: computed from a measured twin."
+    )
 
 
 def render_markdown(report: dict[str, Any]) -> str:
@@ -222,6 +251,14 @@ def render_markdown(report: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+# Each series' sideways offset on the duration axis, per variant (log scale: 5 % per step).
+DODGE_FACTOR = 1.05
+
+
+def _did_not_finish(run: dict[str, Any]) -> bool:
+    return run["outcome"] != "succeeded" or _gives_up(run)
+
+
 def write_charts(report: dict[str, Any], out_dir: Path) -> list[Path]:
     """Cost per execution and invocations against migration duration, one line per variant, log scales (linear
     progress); then detection lag against cost at 24 hours."""
@@ -247,11 +284,15 @@ def write_charts(report: dict[str, Any], out_dir: Path) -> list[Path]:
         (INVOCATIONS_CHART, "invocations", "invocations (log)", "Invocations of the waiting durable function", False),
     ):
         figure, axes = plt.subplots(figsize=(9, 5.5))
+        failed_labelled = False
         for index, variant in enumerate(variants):
             runs = sorted((r for r in success if r["variant"] == variant), key=lambda r: r["duration_seconds"])
             if runs[0]["modelled"] and not with_modelled:
                 continue
-            points = [(r["duration_seconds"] / 3600, r[key]) for r in runs if r[key] > 0]
+            # Series that share values (four variants sit on 2 invocations) are dodged sideways, each with its own
+            # marker, so every one stays visible; the offset is a few percent on the log axis.
+            dodge = DODGE_FACTOR ** (index - (len(variants) - 1) / 2)
+            points = [(r["duration_seconds"] / 3600 * dodge, r[key], _did_not_finish(r)) for r in runs if r[key] > 0]
             if not points:
                 continue
             modelled = runs[0]["modelled"]
@@ -262,6 +303,19 @@ def write_charts(report: dict[str, Any], out_dir: Path) -> list[Path]:
                 marker=markers[index % len(markers)],
                 label=f"{variant}{' (modelled)' if modelled else ''}",
             )
+            failed = [p for p in points if p[2]]
+            if failed:
+                axes.scatter(
+                    [p[0] for p in failed],
+                    [p[1] for p in failed],
+                    s=160,
+                    facecolors="none",
+                    edgecolors="red",
+                    linewidths=2,
+                    zorder=5,
+                    label=None if failed_labelled else "gave up or failed (not a finished wait)",
+                )
+                failed_labelled = True
         axes.set_xscale("log")
         axes.set_yscale("log")
         durations = sorted({r["duration_seconds"] for r in success})
@@ -285,7 +339,7 @@ def write_lag_cost_chart(report: dict[str, Any], out_dir: Path) -> Path | None:
     """Detection lag against cost per wait for the 24-hour migration: one point per variant and progress profile.
 
     The longest migration stands in when the matrix has no 24-hour one. Log scales; a lag under a second is drawn
-    at one second. Runs that give up (no lag) are left out. None when no migration succeeded.
+    at one second. Runs that give up (no lag) are marked at the right edge. None when no migration succeeded.
     """
     import matplotlib.pyplot as plt  # noqa: PLC0415 - heavy, and only needed with --out
 
@@ -293,11 +347,9 @@ def write_lag_cost_chart(report: dict[str, Any], out_dir: Path) -> Path | None:
     if not durations:
         return None
     duration = LAG_COST_DURATION_SECONDS if LAG_COST_DURATION_SECONDS in durations else max(durations)
-    runs = [
-        r
-        for r in report["runs"]
-        if r["scenario"] == "success" and r["duration_seconds"] == duration and not _gives_up(r)
-    ]
+    at_duration = [r for r in report["runs"] if r["scenario"] == "success" and r["duration_seconds"] == duration]
+    runs = [r for r in at_duration if not _gives_up(r)]
+    gave_up = [r for r in at_duration if _gives_up(r)]
     figure, axes = plt.subplots(figsize=(9.5, 6))
     markers = "osD^vP*Xh<>"
     variants = list(dict.fromkeys(r["variant"] for r in runs))
@@ -323,6 +375,26 @@ def write_lag_cost_chart(report: dict[str, Any], out_dir: Path) -> Path | None:
                     xytext=(5, 3),
                     fontsize=7,
                 )
+    if gave_up:
+        # No lag to draw: they never saw the end. Marked at the right edge, so the cost of giving up still shows.
+        edge = 2 * max((max(r["detection_lag_seconds"], 1.0) for r in runs), default=1.0)
+        axes.scatter(
+            [edge] * len(gave_up),
+            [r["cost_per_execution_usd"] for r in gave_up],
+            marker="X",
+            s=90,
+            color="red",
+            label="gave up at MAX_WAIT_SECONDS (never saw the end)",
+        )
+        for run in gave_up:
+            axes.annotate(
+                run["variant"],
+                (edge, run["cost_per_execution_usd"]),
+                xytext=(-5, 5),
+                fontsize=7,
+                textcoords="offset points",
+                ha="right",
+            )
     axes.set_xscale("log")
     axes.set_yscale("log")
     axes.set_xlabel("detection lag, seconds (log; under 1 s drawn at 1 s)")

@@ -34,13 +34,20 @@ class SummaryRow:
     cost_usd: float
 
 
+def summary_duration(report: dict[str, Any]) -> float | None:
+    """24 hours when the report measured it; otherwise the longest successful migration it measured."""
+    durations = {run["duration_seconds"] for run in report["runs"] if run["scenario"] == "success"}
+    if SUMMARY_DURATION_SECONDS in durations:
+        return SUMMARY_DURATION_SECONDS
+    return max(durations) if durations else None
+
+
 def _day_runs(report: dict[str, Any], variant: str) -> list[dict[str, Any]]:
+    duration = summary_duration(report)
     return [
         run
         for run in report["runs"]
-        if run["variant"] == variant
-        and run["scenario"] == "success"
-        and run["duration_seconds"] == SUMMARY_DURATION_SECONDS
+        if run["variant"] == variant and run["scenario"] == "success" and run["duration_seconds"] == duration
     ]
 
 
@@ -95,10 +102,11 @@ def recommendation(report: dict[str, Any]) -> str:
     by_variant = {_variant_of(row.label): row for row in summary_rows(report)}
     callback, default, progress = (by_variant.get(v) for v in ("callback-event", "polling-default", "polling-progress"))
     if callback is None or default is None:
-        return "Recommendation: run the default matrix (it measures the 24 h migration the recommendation compares)."
+        return "Recommendation: include callback-event and polling-default in --variants to compare them."
     text = (
         f"Recommendation: wait for the event (callback): ${callback.cost_usd:.6f} and "
-        f"{_number(callback.invocations)} invocations per 24 h wait, against ${default.cost_usd:.6f} and "
+        f"{_number(callback.invocations)} invocations per {_hours(summary_duration(report))} wait, against "
+        f"${default.cost_usd:.6f} and "
         f"{_number(default.invocations)} for default polling"
     )
     if progress is not None:
@@ -107,6 +115,10 @@ def recommendation(report: dict[str, Any]) -> str:
             f"median lag {_lag(progress.detection_lag_seconds)})"
         )
     return text + "."
+
+
+def _hours(seconds: float | None) -> str:
+    return "?" if seconds is None else f"{seconds / 3600:g} h"
 
 
 def _variant_of(label: str) -> str:

@@ -25,7 +25,7 @@ from local_aws.progress_profiles import LINEAR, PROFILES
 from local_aws.simulated_timeline import CallbackTimeline
 from waiting.settings import DEFAULT_MAX_WAIT_SECONDS
 
-QUIET = {"POWERTOOLS_LOG_LEVEL": "ERROR"}
+QUIET = {"POWERTOOLS_LOG_LEVEL": "CRITICAL"}  # the report carries every outcome; a log line would only interleave
 # The classic fixed 1-minute loop. One execution may make about 2,900 polls (AWS's 3,000 operations), so a
 # 1-minute loop can wait 2 days at most: with the default 7-day MAX_WAIT_SECONDS the handler would stretch the
 # interval from the first poll to stay within the quota, and the loop would no longer poll every minute.
