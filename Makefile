@@ -31,7 +31,7 @@ CHECKOV_STAMP := $(CHECKOV_VENV)/.installed-$(shell cksum < requirements-checkov
 # The functions' runtime; sam build and the built-artifact test need this interpreter (pyenv is enough).
 RUNTIME_PYTHON_VERSION := 3.13
 
-.PHONY: cloud-standin compare test lint typecheck template build pytest benchmark benchmark-callback third-party faults clean
+.PHONY: docs cloud-standin compare test lint typecheck template build pytest benchmark benchmark-callback third-party faults clean
 
 # The project itself is built by the hatchling pinned in requirements-dev.txt (no isolated build environment, so no
 # unpinned download); its .pth file puts handlers/ and the repository root on sys.path.
@@ -121,6 +121,17 @@ faults: $(STAMP)
 # One third-party job wait end to end, the signed callback shown (ARGS="--misbehave wrong-signature", "--fails").
 third-party: $(STAMP)
 	$(BIN)/migration-wait-third-party $(ARGS)
+
+# Every generated page the docs link to, regenerated from this checkout's code (the tests check the README summary
+# and docs/architecture.md against them): the comparison, the benchmarks, the fault matrix.
+docs: $(STAMP)
+	$(BIN)/migration-wait-compare --out docs/comparison
+	@mkdir -p docs/benchmarks
+	$(BIN)/migration-wait-benchmark-polling > docs/benchmarks/polling.md
+	$(BIN)/migration-wait-benchmark-callback > docs/benchmarks/callback.md
+	$(BIN)/migration-wait-faults --json docs/benchmarks/fault-matrix.json > docs/benchmarks/fault-matrix.md
+	$(BIN)/python -m local_aws.comparison.summary
+	$(BIN)/python -m scripts.architecture_doc
 
 clean:
 	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) .pytest_cache .mypy_cache .ruff_cache .aws-sam
