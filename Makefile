@@ -12,7 +12,9 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cat requirements-dev.txt handlers/requirements.txt pyproject.toml | cksum | cut -d' ' -f1)
+# Two stamps: the main job's requirements (make compare installs only these), and the test toolchain on top.
+COMPARE_STAMP := $(VENV)/.compare-$(shell cat requirements-compare.txt handlers/requirements.txt pyproject.toml | cksum | cut -d' ' -f1)
+STAMP := $(VENV)/.installed-$(shell cat requirements-dev.txt requirements-compare.txt handlers/requirements.txt pyproject.toml | cksum | cut -d' ' -f1)
 
 # AWS SAM CLI lives in its own virtual environment: its boto3/botocore pins conflict with the runtime's.
 SAM_VENV := .venv-sam
@@ -35,11 +37,16 @@ RUNTIME_PYTHON_VERSION := 3.13
 
 # The project itself is built by the hatchling pinned in requirements-dev.txt (no isolated build environment, so no
 # unpinned download); its .pth file puts handlers/ and the repository root on sys.path.
-$(STAMP): requirements-dev.txt handlers/requirements.txt pyproject.toml
+$(COMPARE_STAMP): requirements-compare.txt handlers/requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("Python >= 3.11 is required, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-compare.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-build-isolation --no-deps -e .
+	@rm -f $(VENV)/.compare-*
+	@touch $@
+
+$(STAMP): $(COMPARE_STAMP) requirements-dev.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-build-isolation -e .
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 
@@ -57,7 +64,7 @@ $(CHECKOV_STAMP): requirements-checkov.txt
 	@rm -f $(CHECKOV_VENV)/.installed-*
 	@touch $@
 
-compare: $(STAMP)
+compare: $(COMPARE_STAMP)
 	$(BIN)/migration-wait-compare $(ARGS)
 
 test: lint typecheck template
@@ -107,24 +114,24 @@ cloud-standin: $(STAMP)
 		--dms-task-arn $(STANDIN_TASK) --dms-task-start-type reload-target --cloud-poll-interval 0.2 \
 		--cloud-timeout 120 -k "not third-party" tests/test_migration_scenarios.py $(PYTEST_ARGS)
 
-benchmark: $(STAMP)
+benchmark: $(COMPARE_STAMP)
 	$(BIN)/migration-wait-benchmark-polling $(ARGS)
 
-benchmark-callback: $(STAMP)
+benchmark-callback: $(COMPARE_STAMP)
 	$(BIN)/migration-wait-benchmark-callback $(ARGS)
 
 # Every fault (lost answers, throttling, crashes at every boundary, stale, duplicate, lost and malformed events) in
 # every variant: a table and the headline figures (make test runs the same scenarios as tests/test_fault_matrix.py).
-faults: $(STAMP)
+faults: $(COMPARE_STAMP)
 	$(BIN)/migration-wait-faults $(ARGS)
 
 # One third-party job wait end to end, the signed callback shown (ARGS="--misbehave wrong-signature", "--fails").
-third-party: $(STAMP)
+third-party: $(COMPARE_STAMP)
 	$(BIN)/migration-wait-third-party $(ARGS)
 
 # Every generated page the docs link to, regenerated from this checkout's code (the tests check the README summary
 # and docs/architecture.md against them): the comparison, the benchmarks, the fault matrix.
-docs: $(STAMP)
+docs: $(COMPARE_STAMP)
 	$(BIN)/migration-wait-compare --out docs/comparison
 	@mkdir -p docs/benchmarks
 	$(BIN)/migration-wait-benchmark-polling > docs/benchmarks/polling.md
