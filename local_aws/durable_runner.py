@@ -3,7 +3,8 @@
 The testing runner (1.4.0) keeps its clock, its executor and its callback timers private, and the SDK (3.0.0) its
 checkpoint batching waits and invocation threads. This module is the single place that reaches in
 (``runner_virtual_clock``, ``advance_virtual_clock``, ``invocation_in_flight``, ``fire_callback_timeout``,
-``execution_history_event_count``, ``retry_failed_invocations_after``, ``fast_local_invocations``);
+``execution_history_event_count``, ``retry_failed_invocations_after``, ``fast_local_invocations``,
+``frozen_real_time``);
 ``tests/test_runner_contract.py``, ``tests/test_runner_timeline_contract.py`` and ``tests/test_fault_injection.py``
 fail loudly if an upgrade moves any of it.
 """
@@ -11,15 +12,17 @@ fail loudly if an upgrade moves any of it.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager, nullcontext
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import aws_durable_execution_sdk_python.execution as durable_execution
 import aws_durable_execution_sdk_python.state as durable_state
+import aws_durable_execution_sdk_python_testing.clock as runner_clock
 from aws_durable_execution_sdk_python_testing.runner import DurableFunctionTestRunner
 from aws_durable_execution_sdk_python_testing.stores.memory import InMemoryExecutionStore
 from aws_durable_execution_sdk_python_testing.worker.status import InvocationState
@@ -239,6 +242,33 @@ def fast_local_invocations() -> Iterator[None]:
             setattr(durable_state, name, value)
 
 
+# Set (to "1") in a process, and in the worker processes it starts, to run every local runner on a frozen clock.
+FROZEN_CLOCK_VARIABLE = "LOCAL_AWS_FROZEN_CLOCK"
+_FROZEN_REAL_TIME = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+@contextmanager
+def frozen_real_time() -> Iterator[None]:
+    """The runner's virtual clock without its real-time part: it moves only by the waits the runner skips.
+
+    The runner's clock is real time plus every skipped wait, so the real time a run takes leaks into its simulated
+    timeline (execution times, detection lags, by a few milliseconds per invocation): two runs never agree exactly,
+    and a faster harness shifts them. Frozen, two runs of the same code agree to the byte, which is how a change to
+    the harness is shown to change no result. Timestamps inside one invocation are then equal.
+    """
+    real_now = getattr(runner_clock, "real_now", None)
+    if not callable(real_now):
+        raise RunnerContractError(
+            "aws_durable_execution_sdk_python_testing.clock.real_now is gone: the pinned testing SDK changed; "
+            "update local_aws/durable_runner.py"
+        )
+    runner_clock.real_now = lambda: _FROZEN_REAL_TIME
+    try:
+        yield
+    finally:
+        runner_clock.real_now = real_now
+
+
 @dataclass(frozen=True)
 class ExecutionMeasurements:
     """What one execution did, read from the runner's history and store."""
@@ -321,8 +351,13 @@ def _update_payload_bytes(update: Any) -> int:
 
 @contextmanager
 def local_durable_runner(handler: Callable[..., Any], fast: bool = True) -> Iterator[LocalDurableRunner]:
-    """``fast=False`` keeps the SDK's stock invocation tail (to measure what the shortcut saves)."""
-    with fast_local_invocations() if fast else nullcontext():
+    """``fast=False`` keeps the SDK's stock invocation costs (to measure what the shortcuts save); the clock is
+    frozen (``frozen_real_time``) when ``LOCAL_AWS_FROZEN_CLOCK=1``."""
+    with ExitStack() as stack:
+        if fast:
+            stack.enter_context(fast_local_invocations())
+        if os.environ.get(FROZEN_CLOCK_VARIABLE) == "1":
+            stack.enter_context(frozen_real_time())
         local = LocalDurableRunner(handler)
         try:
             yield local

@@ -5,6 +5,8 @@
     python scripts/compare.py --variants polling-default,sfn-poll-loop-default --durations 1h,24h
     python scripts/compare.py --out out/comparison   # also write report.json, report.md and the PNG charts
     python scripts/compare.py --prices my-prices.json
+    python scripts/compare.py --frozen-clock --out a   # reproducible to the byte (wall times aside): run it before
+                                                      # and after a change to the harness and diff the report.json
 
 Exit codes: 0 done; 1 a self-check failed (the measured shapes are not what they should be); 2 bad input.
 """
@@ -15,7 +17,8 @@ import argparse
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import TextIO
@@ -32,6 +35,7 @@ from local_aws.comparison.matrix import (
 )
 from local_aws.comparison.prices import DEFAULT_PRICES_FILE, PriceFileError, load_prices
 from local_aws.comparison.report import build_report, render_table, write_outputs
+from local_aws.durable_runner import FROZEN_CLOCK_VARIABLE
 from scripts.durations import format_duration, parse_duration, parse_durations
 
 BAD_INPUT = 2
@@ -74,7 +78,28 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--prices", type=Path, default=DEFAULT_PRICES_FILE, help="price file (default: bundled)")
     parser.add_argument("--out", type=Path, help="write report.json, report.md and the charts into this directory")
     parser.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1), help="worker processes")
+    parser.add_argument(
+        "--frozen-clock",
+        action="store_true",
+        help="simulated time moves only by the waits the runner skips, not also by the real time a run takes: "
+        "two runs then agree exactly (to show that a harness change changed no result)",
+    )
     return parser
+
+
+@contextmanager
+def _frozen_clock(frozen: bool) -> Iterator[None]:
+    """Every local runner, here and in the worker processes (which inherit the environment), on a frozen clock."""
+    previous = os.environ.get(FROZEN_CLOCK_VARIABLE)
+    if frozen:
+        os.environ[FROZEN_CLOCK_VARIABLE] = "1"
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop(FROZEN_CLOCK_VARIABLE, None)
+        else:
+            os.environ[FROZEN_CLOCK_VARIABLE] = previous
 
 
 def _fail(message: str) -> int:
@@ -96,7 +121,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         variant_ids = [v.strip() for v in (args.variants or ",".join(all_variant_ids())).split(",") if v.strip()]
         plan = plan_matrix(variant_ids, durations, failure)
         prices = load_prices(args.prices)
-        result = run_comparison(plan, prices, args.jobs, ProgressBar(sys.stderr))
+        with _frozen_clock(args.frozen_clock):
+            result = run_comparison(plan, prices, args.jobs, ProgressBar(sys.stderr))
     except (ValueError, MatrixInputError, PriceFileError, TemplateError) as err:
         return _fail(str(err))
     report = build_report(result, prices)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -178,3 +179,25 @@ def test_a_task_that_outlasts_the_variants_maximum_wait_is_expected_to_fail() ->
     assert results[name].passed, results[name].detail
     assert not wrong[name].passed
     assert "outlasts MAX_WAIT_SECONDS" in wrong[name].detail
+
+
+def _without_wall_times(report: dict[str, Any]) -> dict[str, Any]:
+    kept = {k: v for k, v in report.items() if k not in ("generated_at", "matrix_wall_seconds")}
+    kept["runs"] = [{k: v for k, v in run.items() if k != "wall_seconds"} for run in report["runs"]]
+    return kept
+
+
+@pytest.mark.slow
+def test_two_runs_on_the_frozen_clock_report_exactly_the_same_figures(tmp_path: Path) -> None:
+    reports = []
+    for name in ("first", "second"):
+        out = tmp_path / name
+        args = ["--frozen-clock", "--variants", "polling-fixed-1m,callback-lost-event-1h", "--durations", "1h,6h"]
+        assert compare.main([*args, "--jobs", "1", "--out", str(out)]) == 0
+        reports.append(json.loads((out / "report.json").read_text()))
+
+    assert _without_wall_times(reports[0]) == _without_wall_times(reports[1]), (
+        "two runs on the frozen clock differ: some figure depends on timing, so a harness change cannot be shown "
+        "to leave results unchanged"
+    )
+    assert compare.FROZEN_CLOCK_VARIABLE not in os.environ, "--frozen-clock leaked into the environment"

@@ -12,6 +12,7 @@ from typing import Any
 
 import aws_durable_execution_sdk_python.execution as sdk_execution
 import aws_durable_execution_sdk_python.state as durable_state
+import aws_durable_execution_sdk_python_testing.clock as runner_clock
 from aws_durable_execution_sdk_python import DurableContext, durable_execution
 from aws_durable_execution_sdk_python.config import Duration
 from aws_durable_execution_sdk_python.waits import WaitForConditionConfig, WaitForConditionDecision
@@ -21,6 +22,7 @@ from local_aws.durable_runner import (
     FAST_STOP_SIGNAL_POLL_SECONDS,
     ExecutionMeasurements,
     fast_local_invocations,
+    frozen_real_time,
     local_durable_runner,
 )
 
@@ -47,6 +49,22 @@ def test_the_virtual_clock_jumps_by_the_skipped_wait_and_nothing_real_waits() ->
             "DurableFunctionTestRunner._clock, and the DMS simulation would stop advancing"
         )
         assert time.monotonic() - wall_before < 60, "a skipped wait took real time"
+
+
+def test_on_the_frozen_clock_simulated_time_moves_only_by_the_skipped_waits() -> None:
+    stock_real_now = runner_clock.real_now
+    with frozen_real_time(), local_durable_runner(_waits_six_hours) as local:
+        arn = local.start({})
+        local.wait(arn)
+        execution = local.store.load(arn).operations[0]
+
+    assert execution.start_timestamp is not None
+    assert execution.end_timestamp is not None
+    assert execution.end_timestamp - execution.start_timestamp == timedelta(seconds=SIX_HOURS), (
+        "on the frozen clock the execution should last exactly its skipped wait: the runner's clock no longer "
+        "reads aws_durable_execution_sdk_python_testing.clock.real_now"
+    )
+    assert runner_clock.real_now is stock_real_now, "frozen_real_time left the runner's clock frozen"
 
 
 POLLS = 5
