@@ -1,8 +1,10 @@
 """Routes boto3's DMS requests to a SimulatedDms inside botocore, the way moto does: the handler code is unchanged.
 
-botocore still serializes, signs and parses every call (the JSON 1.1 wire format, error codes, the HTTP Date
-header); only the network is skipped. A local endpoint over HTTP cost a third more wall time per poll here.
-Requests for other services, or made while no simulation is active, pass through untouched (to moto or AWS).
+botocore still serializes and parses every call (the JSON 1.1 wire format, error codes, the HTTP Date header); only
+the network is skipped, and the request's SigV4 signature: nothing here checks one, and computing it was a quarter of
+botocore's time per simulated call (a poll makes one). A local endpoint over HTTP cost a third more wall time per
+poll. Requests for other services, or made while no simulation is active, pass through untouched (signed, to moto
+or AWS).
 
 A lost answer (``SimulatedDms.lose_answer_next``) is applied by the simulation, then raised here as botocore's
 ``ReadTimeoutError``: raised inside the ``before-send`` handler, botocore's endpoint takes it for the attempt's
@@ -21,6 +23,7 @@ from email.utils import format_datetime
 from typing import Any
 
 import boto3
+import botocore
 import botocore.handlers
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse, HTTPHeaders
 from botocore.exceptions import ReadTimeoutError
@@ -29,6 +32,7 @@ from local_aws.dms_simulation import SimulatedAnswerLost, SimulatedDms, Simulate
 from local_aws.faults import RawResponseBody, claim_answer, register_local_responder
 
 _EVENT_PREFIX = "before-send.database-migration-service."
+_SIGNER_EVENT = "choose-signer.database-migration-service"
 _TARGET_PREFIX = "AmazonDMSv20160101."
 _UNIQUE_ID = "local-aws-simulated-dms"
 _active: list[SimulatedDms] = []
@@ -80,6 +84,11 @@ def _dispatch(request: AWSPreparedRequest, event_name: str = "", **_kwargs: Any)
     return _answer(_active[-1], request)
 
 
+def _no_signature_for_the_simulation(**_kwargs: Any) -> object:
+    """A DMS request the simulation will answer goes unsigned (None lets botocore choose, as it otherwise does)."""
+    return botocore.UNSIGNED if _active else None
+
+
 register_local_responder(_dispatch)
 
 
@@ -90,12 +99,18 @@ def _install() -> None:
     with _install_lock:
         if not _installed:
             botocore.handlers.BUILTIN_HANDLERS.append(("before-send", _dispatch))
+            botocore.handlers.BUILTIN_HANDLERS.append((_SIGNER_EVENT, _no_signature_for_the_simulation))
             _installed = True
         # The default session may predate the line above, or be an older one put back (moto swaps it out while
         # a mock is active and restores it after), so it is registered on every activation.
         if boto3.DEFAULT_SESSION is not None:
             # The stubs type handlers as returning None; before-send handlers may return a response.
             boto3.DEFAULT_SESSION.events.register("before-send", _dispatch, unique_id=_UNIQUE_ID)  # type: ignore[arg-type]
+            boto3.DEFAULT_SESSION.events.register(
+                _SIGNER_EVENT,
+                _no_signature_for_the_simulation,  # type: ignore[arg-type]
+                unique_id=f"{_UNIQUE_ID}-signer",
+            )
 
 
 class SimulatedDmsTransport:

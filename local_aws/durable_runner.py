@@ -1,8 +1,10 @@
 """The SDK's local durable runner, with time skipping, its virtual clock, and the measurements we read from it.
 
-The testing runner (1.4.0) keeps its clock, its executor and its callback timers private. This module is the single
-place that reaches in (``runner_virtual_clock``, ``advance_virtual_clock``, ``invocation_in_flight``,
-``fire_callback_timeout``, ``execution_history_event_count``, ``retry_failed_invocations_after``);
+The testing runner (1.4.0) keeps its clock, its executor and its callback timers private, and the SDK (3.0.0) its
+checkpoint batching waits and invocation threads. This module is the single place that reaches in
+(``runner_virtual_clock``, ``advance_virtual_clock``, ``invocation_in_flight``, ``fire_callback_timeout``,
+``execution_history_event_count``, ``retry_failed_invocations_after``, ``fast_local_invocations``,
+``frozen_real_time``);
 ``tests/test_runner_contract.py``, ``tests/test_runner_timeline_contract.py`` and ``tests/test_fault_injection.py``
 fail loudly if an upgrade moves any of it.
 """
@@ -10,21 +12,33 @@ fail loudly if an upgrade moves any of it.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, nullcontext
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
+import aws_durable_execution_sdk_python.execution as durable_execution
 import aws_durable_execution_sdk_python.state as durable_state
+import aws_durable_execution_sdk_python_testing.clock as runner_clock
 from aws_durable_execution_sdk_python.lambda_service import OperationStatus
 from aws_durable_execution_sdk_python_testing.runner import DurableFunctionTestRunner
 from aws_durable_execution_sdk_python_testing.stores.memory import InMemoryExecutionStore
 from aws_durable_execution_sdk_python_testing.worker.status import InvocationState
 
-# The SDK's checkpoint thread sleeps this long before it notices an invocation ended (0.1 s by default),
-# which dominates a local run of many short invocations. Lowering it changes timing only, never results.
+from local_aws.invocation_threads import ReusedThreadsExecutor, ThreadPark
+
+# The SDK's checkpoint thread polls its queue this often (0.1 s by default): it noticed an invocation's end only at
+# its next poll, which dominated a local run of many short invocations (the end now wakes it at once). Lowering it
+# changes timing only, never results.
 FAST_STOP_SIGNAL_POLL_SECONDS = 0.001
+# How long the checkpoint thread keeps a blocked caller's batch open for sibling branch threads to join it
+# (0.001 s by default): every synchronous checkpoint pays it. With no wait the batch goes at once; a sibling's
+# update then travels in the next batch. Which updates are sent, and in what order, is unchanged: only the number
+# of checkpoint calls can differ, and that number is not a result (batching already makes it vary run to run).
+FAST_BLOCKED_CALLER_WAIT_SECONDS = 0.0
 
 
 class RunnerContractError(RuntimeError):
@@ -133,18 +147,127 @@ def execution_history_event_count(runner: DurableFunctionTestRunner, execution_a
             return count
 
 
+def _sdk_state_private(name: str, what: str) -> Any:
+    if not hasattr(durable_state, name):
+        raise RunnerContractError(
+            f"aws_durable_execution_sdk_python.state.{name} ({what}) is gone: the pinned SDK changed; "
+            "update local_aws/durable_runner.py"
+        )
+    return getattr(durable_state, name)
+
+
+def _stop_checkpointing_and_wake() -> Callable[[Any], None]:
+    """``ExecutionState.stop_checkpointing`` that also wakes the checkpoint thread, instead of leaving it to notice
+    the stop at its next poll (``_STOP_SIGNAL_POLL_SECONDS`` later): the invocation ends as soon as its work is done.
+
+    The wake is the SDK's own ``_Signal.REFRESH_WAKE``, the item the thread already takes to mean "look again": it
+    re-reads the stop flag and returns. Nothing is sent that would not have been; a stopped state schedules no
+    refresh, so the signal's bookkeeping (``_refresh_wake_enqueued``) is never read again.
+    """
+    state_class = _sdk_state_private("ExecutionState", "the per-invocation state")
+    stop = getattr(state_class, "stop_checkpointing", None)
+    wake = getattr(_sdk_state_private("_Signal", "the checkpoint queue's control items"), "REFRESH_WAKE", None)
+    if not callable(stop) or wake is None:
+        raise RunnerContractError(
+            "ExecutionState.stop_checkpointing or _Signal.REFRESH_WAKE is gone: the pinned SDK changed; "
+            "update local_aws/durable_runner.py"
+        )
+
+    def stop_and_wake(state: Any) -> None:
+        stop(state)
+        queue = getattr(state, "_checkpoint_queue", None)
+        if queue is None:
+            raise RunnerContractError("ExecutionState has no _checkpoint_queue: the pinned SDK changed")
+        queue.put(wake)
+
+    return stop_and_wake
+
+
+# The name durable_execution's wrapper builds each invocation's two threads with, looked up in its module per call.
+_INVOCATION_EXECUTOR = "ThreadPoolExecutor"
+
+
+def _invocation_executor_on(park: ThreadPark) -> Callable[..., ReusedThreadsExecutor]:
+    """What ``durable_execution``'s wrapper builds its per-invocation ``ThreadPoolExecutor`` with, on parked threads.
+
+    The wrapper looks the name up in its module on every invocation; only the two arguments it passes are accepted,
+    so an SDK that starts passing others (an initializer) fails here instead of being half served.
+    """
+    current = getattr(durable_execution, _INVOCATION_EXECUTOR, None)
+    if current is not ThreadPoolExecutor and not getattr(current, "reuses_threads", False):
+        raise RunnerContractError(
+            "aws_durable_execution_sdk_python.execution no longer builds its invocation threads with "
+            f"concurrent.futures.ThreadPoolExecutor (found {current!r}): the pinned SDK changed; "
+            "update local_aws/durable_runner.py"
+        )
+
+    def invocation_executor(max_workers: int | None = None, thread_name_prefix: str = "") -> ReusedThreadsExecutor:
+        if max_workers is None:
+            raise RunnerContractError("the SDK's invocation executor no longer names its max_workers")
+        return ReusedThreadsExecutor(park, max_workers, thread_name_prefix)
+
+    invocation_executor.reuses_threads = True  # type: ignore[attr-defined]
+    return invocation_executor
+
+
 @contextmanager
 def fast_local_invocations() -> Iterator[None]:
-    """Shorten the SDK's end-of-invocation poll for the duration of a local run (never in handler code)."""
-    name = "_STOP_SIGNAL_POLL_SECONDS"
-    if not hasattr(durable_state, name):
-        raise RunnerContractError(f"aws_durable_execution_sdk_python.state.{name} is gone; the pinned SDK changed")
-    previous = getattr(durable_state, name)
-    setattr(durable_state, name, FAST_STOP_SIGNAL_POLL_SECONDS)
+    """Take the SDK's idle waits and thread starts out of each invocation for a local run (never in handler code).
+
+    Three waits, none of which decides anything: the checkpoint thread's poll for the end of the invocation
+    (woken at once instead), its poll of an idle queue, and the time it holds a blocked caller's batch open. And
+    the two threads each invocation starts and joins (the handler's, the checkpoint batcher's) are borrowed from a
+    park of idle threads instead (``local_aws.invocation_threads``).
+    """
+    state_class = _sdk_state_private("ExecutionState", "the per-invocation state")
+    constants = {
+        "_STOP_SIGNAL_POLL_SECONDS": FAST_STOP_SIGNAL_POLL_SECONDS,
+        "_BLOCKED_CALLER_WAIT_SECONDS": FAST_BLOCKED_CALLER_WAIT_SECONDS,
+    }
+    previous = {name: _sdk_state_private(name, "a checkpoint-batching wait") for name in constants}
+    original_stop = state_class.stop_checkpointing
+    park = ThreadPark()
+    invocation_executor = _invocation_executor_on(park)
+    original_executor = getattr(durable_execution, _INVOCATION_EXECUTOR)
+    for name, value in constants.items():
+        setattr(durable_state, name, value)
+    state_class.stop_checkpointing = _stop_checkpointing_and_wake()
+    setattr(durable_execution, _INVOCATION_EXECUTOR, invocation_executor)
     try:
         yield
     finally:
-        setattr(durable_state, name, previous)
+        setattr(durable_execution, _INVOCATION_EXECUTOR, original_executor)
+        park.close()
+        state_class.stop_checkpointing = original_stop
+        for name, value in previous.items():
+            setattr(durable_state, name, value)
+
+
+# Set (to "1") in a process, and in the worker processes it starts, to run every local runner on a frozen clock.
+FROZEN_CLOCK_VARIABLE = "LOCAL_AWS_FROZEN_CLOCK"
+_FROZEN_REAL_TIME = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+@contextmanager
+def frozen_real_time() -> Iterator[None]:
+    """The runner's virtual clock without its real-time part: it moves only by the waits the runner skips.
+
+    The runner's clock is real time plus every skipped wait, so the real time a run takes leaks into its simulated
+    timeline (execution times, detection lags, by a few milliseconds per invocation): two runs never agree exactly,
+    and a faster harness shifts them. Frozen, two runs of the same code agree to the byte, which is how a change to
+    the harness is shown to change no result. Timestamps inside one invocation are then equal.
+    """
+    real_now = getattr(runner_clock, "real_now", None)
+    if not callable(real_now):
+        raise RunnerContractError(
+            "aws_durable_execution_sdk_python_testing.clock.real_now is gone: the pinned testing SDK changed; "
+            "update local_aws/durable_runner.py"
+        )
+    runner_clock.real_now = lambda: _FROZEN_REAL_TIME
+    try:
+        yield
+    finally:
+        runner_clock.real_now = real_now
 
 
 @dataclass(frozen=True)
@@ -244,8 +367,13 @@ def _update_payload_bytes(update: Any) -> int:
 
 @contextmanager
 def local_durable_runner(handler: Callable[..., Any], fast: bool = True) -> Iterator[LocalDurableRunner]:
-    """``fast=False`` keeps the SDK's stock invocation tail (to measure what the shortcut saves)."""
-    with fast_local_invocations() if fast else nullcontext():
+    """``fast=False`` keeps the SDK's stock invocation costs (to measure what the shortcuts save); the clock is
+    frozen (``frozen_real_time``) when ``LOCAL_AWS_FROZEN_CLOCK=1``."""
+    with ExitStack() as stack:
+        if fast:
+            stack.enter_context(fast_local_invocations())
+        if os.environ.get(FROZEN_CLOCK_VARIABLE) == "1":
+            stack.enter_context(frozen_real_time())
         local = LocalDurableRunner(handler)
         try:
             yield local

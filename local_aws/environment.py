@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import botocore.loaders
 import botocore.retries.standard
 
 from aws_adapters.clients import reset_clients
@@ -60,6 +62,41 @@ def instant_botocore_retries() -> Iterator[None]:
         backoff.delay_amount = original  # type: ignore[method-assign]
 
 
+# botocore's model files (service models, endpoint rule sets, the 1.2 MB endpoints.json), parsed once per process.
+_parsed_model_files: dict[str, Any] = {}
+_parsed_model_files_lock = threading.Lock()
+
+
+@contextmanager
+def model_files_parsed_once() -> Iterator[None]:
+    """Every botocore session reads each model file it needs from a process-wide cache of parsed files.
+
+    A botocore session caches what its loader parsed, but only for itself, and moto gives every mocked block a new
+    default session: each callback run parsed the DynamoDB, Lambda and DMS models and endpoints.json again (about a
+    quarter of the comparison's CPU time). Sessions now share the parsed files, as the clients of one session
+    always have (botocore treats loaded models as read-only; the one in-place edit, merging a model's sdk-extras, is
+    idempotent). What each session loads, and every request and answer, are unchanged.
+    """
+    file_loader = botocore.loaders.JSONFileLoader
+    parse = file_loader.load_file
+
+    def load_file(self: botocore.loaders.JSONFileLoader, file_path: str) -> Any:
+        with _parsed_model_files_lock:
+            if file_path in _parsed_model_files:
+                return _parsed_model_files[file_path]
+        data = parse(self, file_path)
+        if data is not None:  # a file that is not there may be added (~/.aws/models): look again next time
+            with _parsed_model_files_lock:
+                data = _parsed_model_files.setdefault(file_path, data)
+        return data
+
+    file_loader.load_file = load_file  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        file_loader.load_file = parse  # type: ignore[method-assign]
+
+
 @dataclass(frozen=True)
 class LocalEnvironment:
     runner: LocalDurableRunner
@@ -76,5 +113,10 @@ def local_environment(
         # The handlers' telemetry records go to this process's directory, where the comparison reads them back.
         telemetry = {TELEMETRY_DIRECTORY_VARIABLE: str(local_telemetry_directory())}
         values = {**DUMMY_AWS_ENVIRONMENT, **telemetry, **(settings or {})}
-        with SimulatedDmsTransport(dms), patched_environment(values), instant_botocore_retries():
+        with (
+            SimulatedDmsTransport(dms),
+            patched_environment(values),
+            instant_botocore_retries(),
+            model_files_parsed_once(),
+        ):
             yield LocalEnvironment(runner=runner, dms=dms)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import selectors
+import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, Self
 
-# A short poll interval: shutdown() waits up to one interval (0.5 s by default) for the serving loop.
-_POLL_INTERVAL_SECONDS = 0.05
 _JOIN_TIMEOUT_SECONDS = 5
 
 
@@ -32,9 +32,10 @@ class LoopbackHttpServer:
     def __init__(self, handler_class: type[BaseHTTPRequestHandler], thread_name: str) -> None:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler_class)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, args=(_POLL_INTERVAL_SECONDS,), name=thread_name, daemon=True
-        )
+        # serve_forever() notices shutdown() only at its next poll (half its interval on average: 25 ms per server
+        # and run at 0.05 s); the serving loop here also waits on this pair, and close() wakes it at once.
+        self._wake_reader, self._wake_writer = socket.socketpair()
+        self._thread = threading.Thread(target=self._serve, name=thread_name, daemon=True)
 
     @property
     def url(self) -> str:
@@ -44,10 +45,24 @@ class LoopbackHttpServer:
     def start(self) -> None:
         self._thread.start()
 
+    def _serve(self) -> None:
+        with selectors.DefaultSelector() as selector:
+            selector.register(self._server, selectors.EVENT_READ)
+            selector.register(self._wake_reader, selectors.EVENT_READ)
+            while True:
+                ready = {key.fileobj for key, _ in selector.select()}
+                if self._wake_reader in ready:
+                    return
+                # A connection is waiting: accepted at once and served on its own thread (ThreadingHTTPServer).
+                self._server.handle_request()
+
     def close(self) -> None:
-        self._server.shutdown()
+        if self._thread.is_alive():
+            self._wake_writer.send(b"stop")
+            self._thread.join(timeout=_JOIN_TIMEOUT_SECONDS)
         self._server.server_close()
-        self._thread.join(timeout=_JOIN_TIMEOUT_SECONDS)
+        self._wake_reader.close()
+        self._wake_writer.close()
 
     def __enter__(self) -> Self:
         self.start()

@@ -5,6 +5,8 @@
     python scripts/compare.py --variants polling-default,sfn-poll-loop-default --durations 1h,24h
     python scripts/compare.py --out out/comparison   # also write report.json, report.md and the PNG charts
     python scripts/compare.py --prices my-prices.json
+    python scripts/compare.py --frozen-clock --out a   # reproducible to the byte (wall times aside): run it before
+                                                      # and after a change to the harness and diff the report.json
 
 Exit codes: 0 done; 1 a self-check failed (the measured shapes are not what they should be); 2 bad input.
 """
@@ -15,7 +17,8 @@ import argparse
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import TextIO
@@ -34,6 +37,7 @@ from local_aws.comparison.matrix import (
 from local_aws.comparison.prices import DEFAULT_PRICES_FILE, PriceFileError, load_prices
 from local_aws.comparison.report import build_report, render_heading, render_table, write_outputs
 from local_aws.comparison.summary import recommendation
+from local_aws.durable_runner import FROZEN_CLOCK_VARIABLE
 from scripts.cli import FAILED, CommandLineParser, output_directory_problem, usage_error
 from scripts.durations import format_duration, parse_duration, parse_durations
 
@@ -77,7 +81,28 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--out", type=Path, help="write report.json, report.md and the charts into this directory")
     parser.add_argument("--wide", action="store_true", help="every column in the terminal table (report.md has them)")
     parser.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1), help="worker processes")
+    parser.add_argument(
+        "--frozen-clock",
+        action="store_true",
+        help="simulated time moves only by the waits the runner skips, not also by the real time a run takes: "
+        "two runs then agree exactly (to show that a harness change changed no result)",
+    )
     return parser
+
+
+@contextmanager
+def _frozen_clock(frozen: bool) -> Iterator[None]:
+    """Every local runner, here and in the worker processes (which inherit the environment), on a frozen clock."""
+    previous = os.environ.get(FROZEN_CLOCK_VARIABLE)
+    if frozen:
+        os.environ[FROZEN_CLOCK_VARIABLE] = "1"
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop(FROZEN_CLOCK_VARIABLE, None)
+        else:
+            os.environ[FROZEN_CLOCK_VARIABLE] = previous
 
 
 def _plan(args: argparse.Namespace) -> MatrixPlan:
@@ -113,7 +138,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ValueError, MatrixInputError, PriceFileError) as err:
         return usage_error(parser.prog, str(err))
     try:
-        result = run_comparison(plan, prices, args.jobs, ProgressBar(sys.stderr))
+        with _frozen_clock(args.frozen_clock):
+            result = run_comparison(plan, prices, args.jobs, ProgressBar(sys.stderr))
     except TemplateError as err:
         return usage_error(parser.prog, str(err))
     report = build_report(result, prices)

@@ -271,3 +271,25 @@ def test_the_telemetry_check_fails_when_the_record_counts_differently_or_is_miss
     assert "telemetry record: 11 operations" in results[f"{name} 900s success"].detail
     assert not results[f"{name} 86400s success"].passed
     assert "no DurableExecutionTelemetry record" in results[f"{name} 86400s success"].detail
+
+
+def _without_wall_times(report: dict[str, Any]) -> dict[str, Any]:
+    kept = {k: v for k, v in report.items() if k not in ("generated_at", "matrix_wall_seconds")}
+    kept["runs"] = [{k: v for k, v in run.items() if k != "wall_seconds"} for run in report["runs"]]
+    return kept
+
+
+@pytest.mark.slow
+def test_two_runs_on_the_frozen_clock_report_exactly_the_same_figures(tmp_path: Path) -> None:
+    reports = []
+    for name in ("first", "second"):
+        out = tmp_path / name
+        args = ["--frozen-clock", "--variants", "polling-fixed-1m,callback-lost-event-1h", "--durations", "1h,6h"]
+        assert compare.main([*args, "--jobs", "1", "--out", str(out)]) == 0
+        reports.append(json.loads((out / "report.json").read_text()))
+
+    assert _without_wall_times(reports[0]) == _without_wall_times(reports[1]), (
+        "two runs on the frozen clock differ: some figure depends on timing, so a harness change cannot be shown "
+        "to leave results unchanged"
+    )
+    assert compare.FROZEN_CLOCK_VARIABLE not in os.environ, "--frozen-clock leaked into the environment"

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import timedelta
+from typing import Any
 
 import boto3
 import pytest
+from botocore.awsrequest import AWSPreparedRequest
 from botocore.config import Config
 
 from local_aws import dms_transport
@@ -54,3 +57,40 @@ def test_an_older_default_session_put_back_after_installation_is_hooked_at_the_n
     _start_once(dms)
 
     assert dms.calls["StartReplicationTask"] == 1, "the call did not reach the simulation"
+
+
+class _Captured(Exception):  # noqa: N818 - stops the request once it is seen
+    pass
+
+
+def _authorization_sent(client: Any, stop: bool) -> str | None:
+    """The Authorization header of a DescribeReplicationTasks request, as botocore is about to send it.
+
+    With ``stop``, the request goes no further (there is no simulation to answer it, and no network).
+    """
+    seen: list[str | None] = []
+
+    def capture(request: AWSPreparedRequest, **_kwargs: Any) -> None:
+        value = request.headers.get("Authorization")
+        seen.append(value.decode() if isinstance(value, bytes) else value)
+        if stop:
+            raise _Captured
+
+    client.meta.events.register_first("before-send.database-migration-service", capture)
+    with contextlib.suppress(_Captured):
+        client.describe_replication_tasks()
+    return seen[0]
+
+
+def test_calls_the_simulation_answers_go_unsigned_and_others_keep_their_signature() -> None:
+    dms = SimulatedDms()
+    dms.add_task("orders", TaskPlan(duration=timedelta(hours=1)))
+
+    with SimulatedDmsTransport(dms):
+        simulated = _authorization_sent(boto3.client("dms", region_name="us-east-1", **_NOWHERE), stop=False)
+    outside = _authorization_sent(boto3.client("dms", region_name="us-east-1", **_NOWHERE), stop=True)
+
+    assert simulated is None, "a call the simulation answers still paid for a SigV4 signature"
+    assert dms.calls["DescribeReplicationTasks"] == 1, "the unsigned call did not reach the simulation"
+    assert outside is not None, "a DMS call made while no simulation is active was not signed"
+    assert outside.startswith("AWS4-HMAC-SHA256")

@@ -1,15 +1,30 @@
-"""The local runner's private clock, which the DMS simulation runs on, still behaves as the harness assumes."""
+"""The local runner's privates the harness relies on (its clock, the SDK waits and threads a fast local run shortens)
+still behave as assumed."""
 
 from __future__ import annotations
 
+import contextvars
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
+import aws_durable_execution_sdk_python.execution as sdk_execution
+import aws_durable_execution_sdk_python.state as durable_state
+import aws_durable_execution_sdk_python_testing.clock as runner_clock
 from aws_durable_execution_sdk_python import DurableContext, durable_execution
 from aws_durable_execution_sdk_python.config import Duration
+from aws_durable_execution_sdk_python.waits import WaitForConditionConfig, WaitForConditionDecision
 
-from local_aws.durable_runner import local_durable_runner
+from local_aws.durable_runner import (
+    FAST_BLOCKED_CALLER_WAIT_SECONDS,
+    FAST_STOP_SIGNAL_POLL_SECONDS,
+    ExecutionMeasurements,
+    fast_local_invocations,
+    frozen_real_time,
+    local_durable_runner,
+)
 
 SIX_HOURS = 6 * 3600
 
@@ -34,3 +49,116 @@ def test_the_virtual_clock_jumps_by_the_skipped_wait_and_nothing_real_waits() ->
             "DurableFunctionTestRunner._clock, and the DMS simulation would stop advancing"
         )
         assert time.monotonic() - wall_before < 60, "a skipped wait took real time"
+
+
+def test_on_the_frozen_clock_simulated_time_moves_only_by_the_skipped_waits() -> None:
+    stock_real_now = runner_clock.real_now
+    with frozen_real_time(), local_durable_runner(_waits_six_hours) as local:
+        arn = local.start({})
+        local.wait(arn)
+        execution = local.store.load(arn).operations[0]
+
+    assert execution.start_timestamp is not None
+    assert execution.end_timestamp is not None
+    assert execution.end_timestamp - execution.start_timestamp == timedelta(seconds=SIX_HOURS), (
+        "on the frozen clock the execution should last exactly its skipped wait: the runner's clock no longer "
+        "reads aws_durable_execution_sdk_python_testing.clock.real_now"
+    )
+    assert runner_clock.real_now is stock_real_now, "frozen_real_time left the runner's clock frozen"
+
+
+POLLS = 5
+_handler_threads: list[tuple[threading.Thread, str]] = []
+_context_seen_at_start: list[str | None] = []
+_PROBE: contextvars.ContextVar[str] = contextvars.ContextVar("probe")
+
+
+@durable_execution
+def _polls_a_counter(event: Any, context: DurableContext) -> int:
+    # Test instrumentation outside any step, on purpose: it records every invocation, replays included.
+    _handler_threads.append((threading.current_thread(), threading.current_thread().name))
+    _context_seen_at_start.append(_PROBE.get(None))
+    _PROBE.set("set by an earlier invocation")
+    context.step(lambda _ctx: "looked", name="look")
+    return context.wait_for_condition(
+        lambda state, _ctx: state + 1,
+        WaitForConditionConfig(
+            wait_strategy=lambda state, _attempt: (
+                WaitForConditionDecision.stop_polling()
+                if state >= POLLS
+                else WaitForConditionDecision.continue_waiting(Duration.from_seconds(60))
+            ),
+            initial_state=0,
+        ),
+        name="poll",
+    )
+
+
+def _run_counter(fast: bool) -> ExecutionMeasurements:
+    _handler_threads.clear()
+    _context_seen_at_start.clear()
+    with local_durable_runner(_polls_a_counter, fast=fast) as local:
+        return local.run({})
+
+
+def test_fast_local_invocations_finds_every_sdk_private_it_shortens_and_puts_them_back() -> None:
+    stock = {
+        "_STOP_SIGNAL_POLL_SECONDS": durable_state._STOP_SIGNAL_POLL_SECONDS,
+        "_BLOCKED_CALLER_WAIT_SECONDS": durable_state._BLOCKED_CALLER_WAIT_SECONDS,
+        "ExecutionState.stop_checkpointing": durable_state.ExecutionState.stop_checkpointing,
+        "execution.ThreadPoolExecutor": sdk_execution.ThreadPoolExecutor,
+    }
+    assert stock["execution.ThreadPoolExecutor"] is ThreadPoolExecutor, (
+        "the SDK no longer runs each invocation on a concurrent.futures.ThreadPoolExecutor: "
+        "update local_aws/durable_runner.py (_invocation_executor_on)"
+    )
+    assert durable_state._Signal.REFRESH_WAKE is not None, "the checkpoint queue's wake signal is gone"
+
+    with fast_local_invocations():
+        assert durable_state._STOP_SIGNAL_POLL_SECONDS == FAST_STOP_SIGNAL_POLL_SECONDS
+        assert durable_state._BLOCKED_CALLER_WAIT_SECONDS == FAST_BLOCKED_CALLER_WAIT_SECONDS
+        assert durable_state.ExecutionState.stop_checkpointing is not stock["ExecutionState.stop_checkpointing"]
+        assert sdk_execution.ThreadPoolExecutor is not ThreadPoolExecutor
+
+    after = {
+        "_STOP_SIGNAL_POLL_SECONDS": durable_state._STOP_SIGNAL_POLL_SECONDS,
+        "_BLOCKED_CALLER_WAIT_SECONDS": durable_state._BLOCKED_CALLER_WAIT_SECONDS,
+        "ExecutionState.stop_checkpointing": durable_state.ExecutionState.stop_checkpointing,
+        "execution.ThreadPoolExecutor": sdk_execution.ThreadPoolExecutor,
+    }
+    assert after == stock, "fast_local_invocations left the SDK patched after the block"
+
+
+def test_the_fast_runner_measures_exactly_what_the_stock_runner_measures() -> None:
+    fast = _run_counter(fast=True)
+    stock = _run_counter(fast=False)
+
+    assert fast.status == stock.status == "SUCCEEDED", (fast.error, stock.error)
+
+    def shape(measured: ExecutionMeasurements) -> dict[str, Any]:
+        return {
+            "result": measured.result,
+            "invocations": measured.invocations,
+            "history_events": measured.history_events,
+            "operations": measured.operations,
+            "checkpointed_updates": measured.checkpointed_updates,
+            "bytes_written": measured.bytes_written,
+        }
+
+    assert shape(fast) == shape(stock), "the fast local runner changed what an execution measurably did"
+    assert fast.invocations == POLLS, "one invocation per poll"
+
+
+def test_fast_invocations_run_on_parked_threads_that_look_fresh_to_the_handler() -> None:
+    measured = _run_counter(fast=True)
+
+    assert measured.invocations == POLLS, measured
+    assert len(_handler_threads) == measured.invocations
+    assert len({thread for thread, _ in _handler_threads}) <= 2, (
+        "each invocation started a new handler thread: the park is not used"
+    )
+    assert {name for _, name in _handler_threads} == {"dex-handler_0"}, "the handler thread lost the SDK's thread name"
+    assert _context_seen_at_start == [None] * measured.invocations, (
+        "a context variable set by one invocation was visible to the next: a reused thread must start each task "
+        "in an empty context, as a new thread does"
+    )
