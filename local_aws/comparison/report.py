@@ -24,6 +24,7 @@ progress), and detection lag against cost for the 24-hour migration (the longest
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
@@ -335,6 +336,14 @@ def write_charts(report: dict[str, Any], out_dir: Path) -> list[Path]:
     return [*paths, lag_cost] if lag_cost is not None else paths
 
 
+def _free_spot(x: float, y: float, occupied: set[tuple[float, float]]) -> float:
+    """``x``, moved right in small steps until no earlier point sits on the same spot (log axes): none is hidden."""
+    while (cell := (round(math.log10(x), 1), round(math.log10(y), 1))) in occupied:
+        x *= 1.3
+    occupied.add(cell)
+    return x
+
+
 def write_lag_cost_chart(report: dict[str, Any], out_dir: Path) -> Path | None:
     """Detection lag against cost per wait for the 24-hour migration: one point per variant and progress profile.
 
@@ -353,12 +362,16 @@ def write_lag_cost_chart(report: dict[str, Any], out_dir: Path) -> Path | None:
     figure, axes = plt.subplots(figsize=(9.5, 6))
     markers = "osD^vP*Xh<>"
     variants = list(dict.fromkeys(r["variant"] for r in runs))
+    occupied: set[tuple[float, float]] = set()
+    placed: dict[int, float] = {}
+    for run in runs:
+        placed[id(run)] = _free_spot(max(run["detection_lag_seconds"], 1.0), run["cost_per_execution_usd"], occupied)
     for index, variant in enumerate(variants):
         points = [r for r in runs if r["variant"] == variant]
         modelled = points[0]["modelled"]
         color = f"C{index % 10}"
         axes.scatter(
-            [max(r["detection_lag_seconds"], 1.0) for r in points],
+            [placed[id(r)] for r in points],
             [r["cost_per_execution_usd"] for r in points],
             marker=markers[index % len(markers)],
             facecolors="none" if modelled else color,
@@ -370,7 +383,7 @@ def write_lag_cost_chart(report: dict[str, Any], out_dir: Path) -> Path | None:
             if len(points) > 1:
                 axes.annotate(
                     profile,
-                    (max(run["detection_lag_seconds"], 1.0), run["cost_per_execution_usd"]),
+                    (placed[id(run)], run["cost_per_execution_usd"]),
                     textcoords="offset points",
                     xytext=(5, 3),
                     fontsize=7,
@@ -397,7 +410,9 @@ def write_lag_cost_chart(report: dict[str, Any], out_dir: Path) -> Path | None:
             )
     axes.set_xscale("log")
     axes.set_yscale("log")
-    axes.set_xlabel("detection lag, seconds (log; under 1 s drawn at 1 s)")
+    axes.set_xlabel(
+        "detection lag, seconds (log; under 1 s drawn at 1 s; points on one spot moved right to stay visible)"
+    )
     axes.set_ylabel("USD per execution (log)")
     axes.set_title(f"{format_duration(duration)} migration: detection lag against cost of one wait")
     axes.grid(visible=True, which="both", alpha=0.3)
