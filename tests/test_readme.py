@@ -47,3 +47,17 @@ def test_the_architecture_page_is_the_code_as_it_is() -> None:
     from scripts.architecture_doc import PAGE, render
 
     assert PAGE.read_text() == render(), "docs/architecture.md is stale: run python -m scripts.architecture_doc"
+
+
+_TEST_REFERENCE = re.compile(r"`(?:tests/)?(test_[a-z0-9_]+\.py)::(test_[a-z0-9_]+)")
+
+
+@pytest.mark.parametrize("page", sorted((ROOT / "docs").glob("*.md")), ids=lambda p: p.name)
+def test_every_test_a_page_names_as_proof_exists(page: Path) -> None:
+    missing = []
+    for module, name in _TEST_REFERENCE.findall(page.read_text()):
+        found = [path for path in ROOT.rglob(module) if ".venv" not in path.parts]
+        if not any(re.search(rf"^def {name}\(", path.read_text(), re.MULTILINE) for path in found):
+            missing.append(f"{module}::{name}")
+
+    assert not missing, f"{page.name} names tests that do not exist: {missing}"
