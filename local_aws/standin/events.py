@@ -15,6 +15,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, cast
 
+from aws_durable_execution_sdk_python.lambda_service import OperationStatus, OperationType
 from aws_durable_execution_sdk_python_testing.runner import WebRunner
 
 from local_aws.dms_simulation import SimulatedDms
@@ -72,7 +73,7 @@ class EventRouter:
     def skip_idle_stretch(self) -> None:
         running = [e for e in sdk_internals.executions(self.runner) if not e.is_complete]
         waits = [(e.durable_execution_arn, waiting_callbacks(e)) for e in running]
-        if not running or any(not callbacks for _, callbacks in waits):
+        if not running or any(not callbacks for _, callbacks in waits) or any(map(_invocation_due, running)):
             return
         now = sdk_internals.clock(self.runner)()
         ends = [t for t in (self._run_end(arn) for arn in self.dms.task_arns()) if t is not None and t > now]
@@ -89,3 +90,15 @@ class EventRouter:
 
     def _run_end(self, arn: str) -> datetime | None:
         return self.dms.task(arn).finishes_at
+
+
+def _invocation_due(execution: Any) -> bool:
+    """An invocation is about to run (a step waiting for its retry, a crashed invocation about to be retried, a step
+    started and not ended): simulated time must not jump past it, or a safety-net timeout fires before the start."""
+    if getattr(execution, "consecutive_failed_invocation_attempts", 0):
+        return True
+    return any(
+        op.status is OperationStatus.PENDING
+        or (op.operation_type is OperationType.STEP and op.status is OperationStatus.STARTED)
+        for op in execution.operations
+    )
