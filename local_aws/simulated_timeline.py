@@ -64,7 +64,7 @@ class CallbackTimeline:
     idle_poll_seconds: float = 0.001
     # The runner releases an invocation's gate a moment before it records a failed invocation for retry: the
     # execution must look idle, with nothing new checkpointed, for this long before simulated time moves on.
-    settle_seconds: float = 0.02
+    settle_seconds: float = 0.005
 
     def drive(self, execution_arn: str, real_timeout_seconds: float = 120.0) -> TimelineLog:
         """Return when the execution is complete; raise TimelineError if it stalls for ``real_timeout_seconds``."""
