@@ -15,9 +15,8 @@ from aws_adapters.dms_gateway import DmsGateway
 from job_kinds.dms_inputs import dms_work_for, parse_dms_request
 from job_kinds.dms_serverless.events import DmsReplicationEvents, parse_dms_replication_event
 from job_kinds.dms_serverless.rules import PROVISIONING_STATUSES, classify_replication_state
-from job_kinds.dms_serverless.work import DmsReplicationWork, start_took_effect
+from job_kinds.dms_serverless.work import dms_replication_work, start_took_effect
 from job_kinds.dms_task.events import DmsTaskEvents
-from job_kinds.dms_task.work import DmsTaskWork
 from local_aws.dms_serverless_simulation import PROVISIONING_PHASES
 from waiting.domain import WorkOutcome, WorkRequest, WorkSnapshot
 from waiting.errors import (
@@ -111,10 +110,10 @@ def test_the_work_is_picked_by_the_requests_key_field() -> None:
     serverless = dms_work_for(parse_dms_request({"ReplicationConfigArn": ARN}), gateway)
     task = dms_work_for(parse_dms_request({"ReplicationTaskArn": TASK_ARN}), gateway)
 
-    assert isinstance(serverless, DmsReplicationWork)
     assert serverless.look_step_name == "inspect-replication"
-    assert isinstance(task, DmsTaskWork)
+    assert serverless.describe_work == gateway.describe_replication, "a replication is read with DescribeReplications"
     assert task.look_step_name == "inspect-replication-task"
+    assert task.describe_work == gateway.describe_task, "a task is read with DescribeReplicationTasks"
 
 
 # --- the adapter: StartReplication and DescribeReplications --------------------------------------------------
@@ -255,7 +254,7 @@ class Attempt:
 
 
 def _start(gateway: FakeDmsGateway, attempt: int) -> Any:
-    work = DmsReplicationWork(gateway)  # type: ignore[arg-type]
+    work = dms_replication_work(gateway)  # type: ignore[arg-type]
     return work.start(REQUEST, "execution", BEFORE, Attempt(attempt))  # type: ignore[arg-type]
 
 

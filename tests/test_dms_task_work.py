@@ -1,6 +1,6 @@
 """The reconciling start: a retried attempt asks DMS whether the earlier, ambiguous attempt took effect.
 
-A fake gateway stands for DMS (``FakeDmsGateway``): the start is ``DmsTaskWork``'s decision, not DMS's behaviour.
+A fake gateway stands for DMS (``FakeDmsGateway``): the start is ``dms_task_work``'s decision, not DMS's behaviour.
 """
 
 from __future__ import annotations
@@ -12,9 +12,10 @@ from typing import Any
 import pytest
 
 from job_kinds.dms_task.rules import StartReplicationTaskType, classify_task_state
-from job_kinds.dms_task.work import DmsTaskWork, start_took_effect
+from job_kinds.dms_task.work import dms_task_work, start_took_effect
 from waiting.domain import WorkRequest, WorkSnapshot
 from waiting.errors import DmsRequestRejectedError, StartNotConfirmedError
+from waiting.work_start import AskableWork
 
 ARN = "arn:aws:dms:us-east-1:123456789012:task:ORDERS"
 LOOKED_AT = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
@@ -55,8 +56,8 @@ class Attempt:
     logger: Any = None
 
 
-def _work(gateway: FakeDmsGateway) -> DmsTaskWork:
-    return DmsTaskWork(gateway)  # type: ignore[arg-type]
+def _work(gateway: FakeDmsGateway) -> AskableWork:
+    return dms_task_work(gateway)  # type: ignore[arg-type]
 
 
 def test_the_first_attempt_starts_without_looking_again() -> None:

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from aws_adapters.dms_gateway import DmsGateway
 from job_kinds.dms_serverless.rules import CONFIG_ARN_FIELD, parse_replication_request
-from job_kinds.dms_serverless.work import DmsReplicationWork
+from job_kinds.dms_serverless.work import dms_replication_work
 from job_kinds.dms_task.rules import TASK_ARN_FIELD, parse_task_request
-from job_kinds.dms_task.work import DmsTaskWork
+from job_kinds.dms_task.work import dms_task_work
 from waiting.domain import WorkRequest
 from waiting.errors import InvalidInputError
 from waiting.work_start import WaitedWork
@@ -39,8 +39,8 @@ def parse_dms_request(event: object) -> WorkRequest:
 def dms_work_for(request: WorkRequest, gateway: DmsGateway) -> WaitedWork:
     """The work the request names: a serverless replication for a ReplicationConfigArn, a task otherwise."""
     if request.key_field == CONFIG_ARN_FIELD:
-        return DmsReplicationWork(gateway)
-    return DmsTaskWork(gateway)
+        return dms_replication_work(gateway)
+    return dms_task_work(gateway)
 
 
 def dms_input(event: object) -> tuple[WorkRequest, WaitedWork]:

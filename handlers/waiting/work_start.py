@@ -194,3 +194,35 @@ def start_work(
 
     record: StartRecord = context.step(start, name=START_STEP_NAME, config=START_WORK_STEP)
     return StartedWork.from_record(record)
+
+
+@dataclass(frozen=True)
+class AskableWork:
+    """Work whose owner can be asked how it is (a DMS task, a DMS Serverless replication): the look is a describe,
+    the start reconciles every retry (``reconcile_then_start``), the rest is describes. A kind gives its owner's two
+    calls and its words for "startable" and "under way"."""
+
+    describe_work: Callable[[str], WorkSnapshot]
+    start_work: Callable[[str, str], datetime]
+    startable: Callable[[WorkSnapshot], bool]
+    under_way: RunUnderWay
+    look_step_name: str | None
+
+    def look(self, request: WorkRequest, execution_arn: str, context: StepContext) -> WorkSnapshot:
+        return self.describe_work(request.key)
+
+    def start(
+        self, request: WorkRequest, execution_arn: str, before: WorkSnapshot | None, context: StepContext
+    ) -> StartOutcome:
+        return reconcile_then_start(
+            key=request.key,
+            before=before,
+            attempt=context.attempt,
+            describe=lambda: self.describe_work(request.key),
+            start=lambda: self.start_work(request.key, request.start_type),
+            startable=self.startable,
+            under_way=self.under_way,
+        )
+
+    def describe(self, request: WorkRequest, execution_arn: str, context: OperationContext) -> WorkSnapshot:
+        return self.describe_work(request.key)

@@ -5,17 +5,11 @@ Both DMS variants wait on it: the polling variant directly, the callback variant
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
-
 from aws_adapters.dms_gateway import DmsGateway
 from job_kinds.dms_task.rules import is_startable, run_under_way
 from waiting import work_start
-from waiting.domain import WorkRequest, WorkSnapshot
-from waiting.work_start import StartOutcome, reconcile_then_start
-
-if TYPE_CHECKING:
-    from aws_durable_execution_sdk_python.types import OperationContext, StepContext
+from waiting.domain import WorkSnapshot
+from waiting.work_start import AskableWork
 
 LOOK_STEP_NAME = "inspect-replication-task"
 
@@ -25,28 +19,12 @@ def start_took_effect(before: WorkSnapshot, now: WorkSnapshot) -> bool:
     return work_start.start_took_effect(before, now, startable=is_startable, under_way=run_under_way)
 
 
-@dataclass(frozen=True)
-class DmsTaskWork:
+def dms_task_work(gateway: DmsGateway) -> AskableWork:
     """A DMS replication task: StartReplicationTask once, DescribeReplicationTasks to reconcile and to check."""
-
-    gateway: DmsGateway
-    look_step_name: str | None = LOOK_STEP_NAME
-
-    def look(self, request: WorkRequest, execution_arn: str, context: StepContext) -> WorkSnapshot:
-        return self.gateway.describe_task(request.key)
-
-    def start(
-        self, request: WorkRequest, execution_arn: str, before: WorkSnapshot | None, context: StepContext
-    ) -> StartOutcome:
-        return reconcile_then_start(
-            key=request.key,
-            before=before,
-            attempt=context.attempt,
-            describe=lambda: self.gateway.describe_task(request.key),
-            start=lambda: self.gateway.start_task(request.key, request.start_type),
-            startable=is_startable,
-            under_way=run_under_way,
-        )
-
-    def describe(self, request: WorkRequest, execution_arn: str, context: OperationContext) -> WorkSnapshot:
-        return self.gateway.describe_task(request.key)
+    return AskableWork(
+        describe_work=gateway.describe_task,
+        start_work=gateway.start_task,
+        startable=is_startable,
+        under_way=run_under_way,
+        look_step_name=LOOK_STEP_NAME,
+    )
