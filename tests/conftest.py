@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from aws_adapters.clients import reset_clients
+from aws_adapters.telemetry import TELEMETRY_DIRECTORY_VARIABLE
 from local_aws.environment import DUMMY_AWS_ENVIRONMENT, LocalEnvironment, local_environment
 from tests.runner_modes import (
     CLOUD_OUTPUT_KEYS,
@@ -34,7 +35,7 @@ _REAL_AWS_VARIABLES = ("AWS_PROFILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS
 
 
 @pytest.fixture(autouse=True)
-def _no_real_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def _no_real_aws(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """Nothing may reach a real AWS account: dummy credentials, no profile, no inherited endpoints."""
     for name in _REAL_AWS_VARIABLES:
         monkeypatch.delenv(name, raising=False)
@@ -44,6 +45,8 @@ def _no_real_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     for name, value in DUMMY_AWS_ENVIRONMENT.items():
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("POWERTOOLS_LOG_LEVEL", "WARNING")
+    # Telemetry records go to files, not to the test output (local environments name their own directory).
+    monkeypatch.setenv(TELEMETRY_DIRECTORY_VARIABLE, str(tmp_path_factory.getbasetemp() / "telemetry"))
     reset_clients()
     yield
     reset_clients()
