@@ -13,10 +13,10 @@ from botocore.stub import Stubber
 
 from aws_adapters.dms_gateway import DmsGateway
 from job_kinds.dms_inputs import dms_work_for, parse_dms_request
-from job_kinds.dms_serverless.events import DmsReplicationEvents, parse_dms_replication_event
+from job_kinds.dms_serverless.events import dms_replication_events, parse_dms_replication_event
 from job_kinds.dms_serverless.rules import PROVISIONING_STATUSES, classify_replication_state
 from job_kinds.dms_serverless.work import dms_replication_work, start_took_effect
-from job_kinds.dms_task.events import DmsTaskEvents
+from job_kinds.dms_task.events import dms_task_events
 from local_aws.dms_serverless_simulation import PROVISIONING_PHASES
 from waiting.domain import WorkOutcome, WorkRequest, WorkSnapshot
 from waiting.errors import (
@@ -336,10 +336,10 @@ def test_each_kind_recognises_only_its_own_detail_type() -> None:
     replication_event = _event("REPLICATION_STOPPED")
     task_event = {**replication_event, "detail-type": "DMS Replication Task State Change", "resources": [TASK_ARN]}
 
-    assert DmsReplicationEvents(gateway).recognises(replication_event)
-    assert not DmsReplicationEvents(gateway).recognises(task_event)
-    assert DmsTaskEvents(gateway).recognises(task_event)
-    assert not DmsTaskEvents(gateway).recognises(replication_event)
+    assert dms_replication_events(gateway).recognises(replication_event)
+    assert not dms_replication_events(gateway).recognises(task_event)
+    assert dms_task_events(gateway).recognises(task_event)
+    assert not dms_task_events(gateway).recognises(replication_event)
 
 
 def test_a_replication_event_naming_a_task_is_malformed() -> None:

@@ -1,7 +1,7 @@
 """The completer's workflow: an event about some work in, the waiting execution's callback completed at most once.
 
 Which events, and how to read the work they announce, is each kind's business, behind the ``WorkEvents`` port
-(``job_kinds.dms_task.events.DmsTaskEvents``, ``job_kinds.dms_serverless.events.DmsReplicationEvents``); one
+(``job_kinds.dms_task.events.dms_task_events``, ``job_kinds.dms_serverless.events.dms_replication_events``); one
 completer serves them all. Events arrive at least once, late, out of order or never. The completer therefore
 believes nothing but the work's owner: a terminal event only prompts a fresh read, and the callback carries that
 answer (a JSON WorkFinishRecord, with the outcome the kind classified). A finished state counts only for the run the

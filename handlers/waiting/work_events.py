@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -43,3 +44,23 @@ def event_detail(raw: dict[str, Any], *required_texts: str) -> dict[str, Any]:
         if not isinstance(detail.get(name), str) or not detail[name]:
             raise InvalidEventError(f"detail.{name} must be a non-empty string")
     return detail
+
+
+@dataclass(frozen=True)
+class EventSource:
+    """A kind's events from three parts: which events are its (``source`` and ``detail-type``), how one reads as a
+    ``WorkEvent``, and how the work it names is read back from its owner."""
+
+    source: str
+    detail_type: str
+    read_event: Callable[[dict[str, Any]], WorkEvent]
+    describe_work: Callable[[str], WorkSnapshot]
+
+    def recognises(self, raw: dict[str, Any]) -> bool:
+        return raw.get("source") == self.source and raw.get("detail-type") == self.detail_type
+
+    def parse(self, raw: dict[str, Any]) -> WorkEvent:
+        return self.read_event(raw)
+
+    def describe(self, key: str) -> WorkSnapshot:
+        return self.describe_work(key)

@@ -5,7 +5,7 @@ Migration Service events"); as captured on AWS it carries the replication config
 ``detail``), ``detail.type`` ``REPLICATION_CONFIG`` and ``detail.eventType`` such as ``REPLICATION_INITIALIZING``,
 ``REPLICATION_STOPPED`` or ``REPLICATION_FAILED``; no event id, no stop reason, no failure message (only
 DescribeReplications tells a finished load from a stop, and gives the FailureMessages). The internal task's
-``DMS Replication Task State Change`` events that DMS sends alongside are a task's (``DmsTaskEvents``): nobody waits
+``DMS Replication Task State Change`` events that DMS sends alongside are a task's (``dms_task_events``): nobody waits
 on that task, so they end as "no waiting execution".
 """
 
@@ -18,9 +18,8 @@ from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent
 
 from aws_adapters.dms_gateway import DmsGateway
 from job_kinds.dms_serverless.rules import parse_replication_config_arn
-from waiting.domain import WorkSnapshot
 from waiting.errors import InvalidDmsEventError, InvalidInputError
-from waiting.work_events import WorkEvent
+from waiting.work_events import EventSource, WorkEvent
 
 DMS_SOURCE = "aws.dms"
 REPLICATION_STATE_CHANGE = "DMS Replication State Change"
@@ -85,18 +84,11 @@ def parse_dms_replication_event(raw: object) -> DmsReplicationEvent:
     )
 
 
-@dataclass(frozen=True)
-class DmsReplicationEvents:
+def dms_replication_events(gateway: DmsGateway) -> EventSource:
     """The completer's port for serverless replications: their EventBridge events, read back through DMS."""
+    return EventSource(DMS_SOURCE, REPLICATION_STATE_CHANGE, _work_event, gateway.describe_replication)
 
-    gateway: DmsGateway
 
-    def recognises(self, raw: dict[str, Any]) -> bool:
-        return raw.get("source") == DMS_SOURCE and raw.get("detail-type") == REPLICATION_STATE_CHANGE
-
-    def parse(self, raw: dict[str, Any]) -> WorkEvent:
-        event = parse_dms_replication_event(raw)
-        return WorkEvent(key=event.replication_config_arn, is_terminal=event.is_terminal, event_type=event.event_type)
-
-    def describe(self, key: str) -> WorkSnapshot:
-        return self.gateway.describe_replication(key)
+def _work_event(raw: dict[str, Any]) -> WorkEvent:
+    event = parse_dms_replication_event(raw)
+    return WorkEvent(key=event.replication_config_arn, is_terminal=event.is_terminal, event_type=event.event_type)

@@ -14,9 +14,8 @@ from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent
 
 from aws_adapters.dms_gateway import DmsGateway
 from job_kinds.dms_task.rules import parse_replication_task_arn
-from waiting.domain import WorkSnapshot
 from waiting.errors import InvalidDmsEventError, InvalidInputError
-from waiting.work_events import WorkEvent
+from waiting.work_events import EventSource, WorkEvent
 
 DMS_SOURCE = "aws.dms"
 TASK_STATE_CHANGE = "DMS Replication Task State Change"
@@ -82,18 +81,11 @@ def parse_dms_task_event(raw: object) -> DmsTaskEvent:
     )
 
 
-@dataclass(frozen=True)
-class DmsTaskEvents:
+def dms_task_events(gateway: DmsGateway) -> EventSource:
     """The completer's port for replication tasks: their EventBridge events, read back through DMS."""
+    return EventSource(DMS_SOURCE, TASK_STATE_CHANGE, _work_event, gateway.describe_task)
 
-    gateway: DmsGateway
 
-    def recognises(self, raw: dict[str, Any]) -> bool:
-        return raw.get("source") == DMS_SOURCE and raw.get("detail-type") == TASK_STATE_CHANGE
-
-    def parse(self, raw: dict[str, Any]) -> WorkEvent:
-        event = parse_dms_task_event(raw)
-        return WorkEvent(key=event.replication_task_arn, is_terminal=event.is_terminal, event_type=event.event_type)
-
-    def describe(self, key: str) -> WorkSnapshot:
-        return self.gateway.describe_task(key)
+def _work_event(raw: dict[str, Any]) -> WorkEvent:
+    event = parse_dms_task_event(raw)
+    return WorkEvent(key=event.replication_task_arn, is_terminal=event.is_terminal, event_type=event.event_type)
