@@ -14,14 +14,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent
-
 from aws_adapters.dms_gateway import DmsGateway
 from job_kinds.dms_serverless.rules import parse_replication_config_arn
-from waiting.errors import InvalidDmsEventError, InvalidInputError
+from job_kinds.dms_task.events import DMS_SOURCE, optional_detail_text, parse_dms_envelope
+from waiting.errors import InvalidDmsEventError
 from waiting.work_events import EventSource, WorkEvent
 
-DMS_SOURCE = "aws.dms"
 REPLICATION_STATE_CHANGE = "DMS Replication State Change"
 TERMINAL_EVENT_TYPES = frozenset({"REPLICATION_STOPPED", "REPLICATION_FAILED"})
 
@@ -42,45 +40,19 @@ class DmsReplicationEvent:
         return self.event_type in TERMINAL_EVENT_TYPES
 
 
-def _optional_text(detail: dict[str, object], field: str) -> str | None:
-    value = detail.get(field)
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise InvalidDmsEventError(f"detail.{field} must be a string, got {type(value).__name__}")
-    return value
-
-
 def parse_dms_replication_event(raw: object) -> DmsReplicationEvent:
     """Validate an EventBridge event from DMS; anything that is not a replication state change is malformed here."""
-    if not isinstance(raw, dict):
-        raise InvalidDmsEventError(f"the event must be a JSON object, got {type(raw).__name__}")
-    event = EventBridgeEvent(raw)
-    if event.get("source") != DMS_SOURCE:
-        raise InvalidDmsEventError(f"source must be {DMS_SOURCE!r}, got {event.get('source')!r}")
-    if event.get("detail-type") != REPLICATION_STATE_CHANGE:
-        raise InvalidDmsEventError(
-            f"detail-type must be {REPLICATION_STATE_CHANGE!r}, got {event.get('detail-type')!r}"
-        )
-    resources = event.get("resources")
-    if not isinstance(resources, list) or not resources:
-        raise InvalidDmsEventError("resources must be a non-empty list holding the replication config ARN")
-    try:
-        config_arn = parse_replication_config_arn(resources[0], field="resources[0]")
-    except InvalidInputError as err:
-        raise InvalidDmsEventError(str(err)) from None
-    detail = event.get("detail")
-    if not isinstance(detail, dict):
-        raise InvalidDmsEventError(f"detail must be a JSON object, got {type(detail).__name__}")
-    event_type = _optional_text(detail, "eventType")
+    config_arn, detail, time = parse_dms_envelope(
+        raw, REPLICATION_STATE_CHANGE, parse_replication_config_arn, "replication config"
+    )
+    event_type = optional_detail_text(detail, "eventType")
     if not event_type:
         raise InvalidDmsEventError("detail.eventType is required")
-    time = event.get("time")
     return DmsReplicationEvent(
         replication_config_arn=config_arn,
         event_type=event_type,
-        detail_message=_optional_text(detail, "detailMessage"),
-        time=time if isinstance(time, str) else None,
+        detail_message=optional_detail_text(detail, "detailMessage"),
+        time=time,
     )
 
 

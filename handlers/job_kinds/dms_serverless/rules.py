@@ -10,9 +10,8 @@ first run, seven provisioning phases (``initializing`` ... ``replication_startin
 from __future__ import annotations
 
 import re
-from enum import StrEnum
 
-from job_kinds.dms_task.rules import is_error_stop_reason, reject_unknown_fields
+from job_kinds.dms_task.rules import is_error_stop_reason, parse_dms_arn, parse_start_type, reject_unknown_fields
 from waiting.domain import WorkOutcome, WorkRequest, WorkSnapshot
 from waiting.errors import InvalidInputError
 
@@ -44,35 +43,21 @@ _STARTABLE_STATUSES = frozenset({"created", "stopped", "failed"})
 _RUN_UNDER_WAY_STATUSES = PROVISIONING_STATUSES | {"running", "stopping"}
 
 
-class StartReplicationType(StrEnum):
-    """StartReplication's ``StartReplicationType`` (botocore's model: full-load and full-load-and-cdc replications
-    take only ``start-replication`` on their first run; ``resume-processing`` does not apply to full-load)."""
-
-    START_REPLICATION = "start-replication"
-    RESUME_PROCESSING = "resume-processing"
-    RELOAD_TARGET = "reload-target"
-
-
 def parse_replication_config_arn(value: object, field: str = CONFIG_ARN_FIELD) -> str:
     """Return ``value`` if it is a DMS Serverless replication config ARN; otherwise raise naming ``field``."""
-    if not isinstance(value, str) or not value:
-        raise InvalidInputError(f"{field} must be a non-empty string, got {type(value).__name__}")
-    if not _CONFIG_ARN_PATTERN.match(value):
-        raise InvalidInputError(
-            f"{field} is not a DMS Serverless replication config ARN "
-            f"(arn:aws:dms:REGION:ACCOUNT:replication-config:ID): {value[:300]!r}"
-        )
-    return value
+    return parse_dms_arn(
+        value,
+        field,
+        _CONFIG_ARN_PATTERN,
+        "DMS Serverless replication config ARN (arn:aws:dms:REGION:ACCOUNT:replication-config:ID)",
+    )
 
 
 def parse_replication_start_type(event: dict[str, object]) -> str:
-    """The start type (start-replication when absent); errors name the field and the choices."""
-    raw = event.get(START_TYPE_FIELD, StartReplicationType.START_REPLICATION.value)
-    try:
-        return StartReplicationType(str(raw) if isinstance(raw, str) else "").value
-    except ValueError:
-        allowed = ", ".join(t.value for t in StartReplicationType)
-        raise InvalidInputError(f"{START_TYPE_FIELD} must be one of {allowed}; got {raw!r}") from None
+    """StartReplication's ``StartReplicationType``: the task's three start types under the replication's field
+    (botocore's model: only ``start-replication`` on a first run; ``resume-processing`` does not apply to full-load,
+    which DMS refuses, not this parser)."""
+    return parse_start_type(event, START_TYPE_FIELD)
 
 
 def parse_replication_request(event: object) -> WorkRequest:

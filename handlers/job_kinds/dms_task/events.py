@@ -7,6 +7,7 @@ events name it ``detail.eventId`` (``DMS-EVENT-0079`` stopped, ``DMS-EVENT-0078`
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,7 +40,8 @@ class DmsTaskEvent:
         return self.event_type in TERMINAL_EVENT_TYPES or self.event_id in TERMINAL_EVENT_IDS
 
 
-def _optional_text(detail: dict[str, object], field: str) -> str | None:
+def optional_detail_text(detail: dict[str, Any], field: str) -> str | None:
+    """``detail.<field>``: absent, or a string (anything else is malformed, naming the field)."""
     value = detail.get(field)
     if value is None:
         return None
@@ -48,36 +50,45 @@ def _optional_text(detail: dict[str, object], field: str) -> str | None:
     return value
 
 
-def parse_dms_task_event(raw: object) -> DmsTaskEvent:
-    """Validate an EventBridge event from DMS; anything that is not a task state change is malformed here."""
+def parse_dms_envelope(
+    raw: object, detail_type: str, parse_arn: Callable[..., str], what: str
+) -> tuple[str, dict[str, Any], str | None]:
+    """The EventBridge envelope DMS sends for tasks and serverless replications alike: its source and detail-type,
+    the work's ARN in ``resources[0]`` (read by ``parse_arn``), the ``detail`` object and the ``time``."""
     if not isinstance(raw, dict):
         raise InvalidDmsEventError(f"the event must be a JSON object, got {type(raw).__name__}")
     event = EventBridgeEvent(raw)
     if event.get("source") != DMS_SOURCE:
         raise InvalidDmsEventError(f"source must be {DMS_SOURCE!r}, got {event.get('source')!r}")
-    if event.get("detail-type") != TASK_STATE_CHANGE:
-        raise InvalidDmsEventError(f"detail-type must be {TASK_STATE_CHANGE!r}, got {event.get('detail-type')!r}")
+    if event.get("detail-type") != detail_type:
+        raise InvalidDmsEventError(f"detail-type must be {detail_type!r}, got {event.get('detail-type')!r}")
     resources = event.get("resources")
     if not isinstance(resources, list) or not resources:
-        raise InvalidDmsEventError("resources must be a non-empty list holding the replication task ARN")
+        raise InvalidDmsEventError(f"resources must be a non-empty list holding the {what} ARN")
     try:
-        task_arn = parse_replication_task_arn(resources[0], field="resources[0]")
+        arn = parse_arn(resources[0], field="resources[0]")
     except InvalidInputError as err:
         raise InvalidDmsEventError(str(err)) from None
     detail = event.get("detail")
     if not isinstance(detail, dict):
         raise InvalidDmsEventError(f"detail must be a JSON object, got {type(detail).__name__}")
-    event_type = _optional_text(detail, "eventType")
-    event_id = _optional_text(detail, "eventId") or _optional_text(detail, "eventName")
+    time = event.get("time")
+    return arn, detail, time if isinstance(time, str) else None
+
+
+def parse_dms_task_event(raw: object) -> DmsTaskEvent:
+    """Validate an EventBridge event from DMS; anything that is not a task state change is malformed here."""
+    task_arn, detail, time = parse_dms_envelope(raw, TASK_STATE_CHANGE, parse_replication_task_arn, "replication task")
+    event_type = optional_detail_text(detail, "eventType")
+    event_id = optional_detail_text(detail, "eventId") or optional_detail_text(detail, "eventName")
     if not event_type and not event_id:
         raise InvalidDmsEventError("detail.eventType or detail.eventId (detail.eventName) is required")
-    time = event.get("time")
     return DmsTaskEvent(
         replication_task_arn=task_arn,
         event_type=event_type,
         event_id=event_id,
-        detail_message=_optional_text(detail, "detailMessage"),
-        time=time if isinstance(time, str) else None,
+        detail_message=optional_detail_text(detail, "detailMessage"),
+        time=time,
     )
 
 

@@ -33,15 +33,20 @@ class StartReplicationTaskType(StrEnum):
     RELOAD_TARGET = "reload-target"
 
 
-def parse_replication_task_arn(value: object, field: str = TASK_ARN_FIELD) -> str:
-    """Return ``value`` if it is a DMS replication task ARN; otherwise raise naming ``field``."""
+def parse_dms_arn(value: object, field: str, pattern: re.Pattern[str], what: str) -> str:
+    """``value`` if it matches ``pattern`` (a kind of DMS ARN, described by ``what``); else raise naming ``field``."""
     if not isinstance(value, str) or not value:
         raise InvalidInputError(f"{field} must be a non-empty string, got {type(value).__name__}")
-    if not _TASK_ARN_PATTERN.match(value):
-        raise InvalidInputError(
-            f"{field} is not a DMS replication task ARN (arn:aws:dms:REGION:ACCOUNT:task:ID): {value[:300]!r}"
-        )
+    if not pattern.match(value):
+        raise InvalidInputError(f"{field} is not a {what}: {value[:300]!r}")
     return value
+
+
+def parse_replication_task_arn(value: object, field: str = TASK_ARN_FIELD) -> str:
+    """Return ``value`` if it is a DMS replication task ARN; otherwise raise naming ``field``."""
+    return parse_dms_arn(
+        value, field, _TASK_ARN_PATTERN, "DMS replication task ARN (arn:aws:dms:REGION:ACCOUNT:task:ID)"
+    )
 
 
 def parse_start_type(event: dict[str, object], field: str) -> str:
