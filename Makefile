@@ -37,22 +37,24 @@ RUNTIME_PYTHON_VERSION := 3.13
 
 # The project itself is built by the hatchling pinned in requirements-dev.txt (no isolated build environment, so no
 # unpinned download); its .pth file puts handlers/ and the repository root on sys.path.
+# --no-compile (every install here): pip would byte-compile every installed module (moto alone has thousands, most
+# never imported), a third of the install's time; Python compiles what a run imports, once, on first import.
 $(COMPARE_STAMP): requirements-compare.txt handlers/requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("Python >= 3.11 is required, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-compare.txt
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-build-isolation --no-deps -e .
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-compile -r requirements-compare.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-compile --no-build-isolation --no-deps -e .
 	@rm -f $(VENV)/.compare-*
 	@touch $@
 
 $(STAMP): $(COMPARE_STAMP) requirements-dev.txt
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-compile -r requirements-dev.txt
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 
 $(SAM_STAMP): requirements-sam.txt
 	@test -x $(SAM_VENV)/bin/python || $(PYTHON) -m venv $(SAM_VENV)
-	$(SAM_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-sam.txt
+	$(SAM_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --no-compile -r requirements-sam.txt
 	@mkdir -p $(SAM_VENV)/app
 	@echo '{"telemetryEnabled": false, "lastVersionCheck": 4102444800.0}' > $(SAM_VENV)/app/metadata.json
 	@rm -f $(SAM_VENV)/.installed-*
@@ -60,7 +62,7 @@ $(SAM_STAMP): requirements-sam.txt
 
 $(CHECKOV_STAMP): requirements-checkov.txt
 	@test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
-	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-checkov.txt
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --no-compile -r requirements-checkov.txt
 	@rm -f $(CHECKOV_VENV)/.installed-*
 	@touch $@
 

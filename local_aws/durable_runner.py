@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
@@ -21,14 +22,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 import aws_durable_execution_sdk_python.execution as durable_execution
+import aws_durable_execution_sdk_python.plugin as durable_plugin
 import aws_durable_execution_sdk_python.state as durable_state
+import aws_durable_execution_sdk_python_telemetry_exporter._export_scheduler as telemetry_export
 import aws_durable_execution_sdk_python_testing.clock as runner_clock
 from aws_durable_execution_sdk_python.lambda_service import OperationStatus
 from aws_durable_execution_sdk_python_testing.runner import DurableFunctionTestRunner
 from aws_durable_execution_sdk_python_testing.stores.memory import InMemoryExecutionStore
 from aws_durable_execution_sdk_python_testing.worker.status import InvocationState
 
-from local_aws.invocation_threads import ReusedThreadsExecutor, ThreadPark
+from local_aws.invocation_threads import ReusedThreadsExecutor, ThreadingOnPark, ThreadPark
 
 # The SDK's checkpoint thread polls its queue this often (0.1 s by default): it noticed an invocation's end only at
 # its next poll, which dominated a local run of many short invocations (the end now wakes it at once). Lowering it
@@ -210,14 +213,30 @@ def _invocation_executor_on(park: ThreadPark) -> Callable[..., ReusedThreadsExec
     return invocation_executor
 
 
+# The modules that start a short-lived thread of their own in every invocation, through their ``threading`` global:
+# the SDK's plugin host (the plugin-change dispatcher) and the telemetry exporter (its export worker).
+PLUGIN_THREAD_MODULES = (durable_plugin, telemetry_export)
+
+
+def _threading_of(module: Any) -> Any:
+    current = getattr(module, "threading", None)
+    if current is not threading and not isinstance(current, ThreadingOnPark):
+        raise RunnerContractError(
+            f"{module.__name__} no longer starts its threads through a 'threading' global (found {current!r}): "
+            "the pinned SDK changed; update local_aws/durable_runner.py (PLUGIN_THREAD_MODULES)"
+        )
+    return current
+
+
 @contextmanager
 def fast_local_invocations() -> Iterator[None]:
     """Take the SDK's idle waits and thread starts out of each invocation for a local run (never in handler code).
 
     Three waits, none of which decides anything: the checkpoint thread's poll for the end of the invocation
     (woken at once instead), its poll of an idle queue, and the time it holds a blocked caller's batch open. And
-    the two threads each invocation starts and joins (the handler's, the checkpoint batcher's) are borrowed from a
-    park of idle threads instead (``local_aws.invocation_threads``).
+    the four threads each invocation starts and joins (the handler's, the checkpoint batcher's, the plugin-change
+    dispatcher's, the telemetry export worker's) are borrowed from a park of idle threads instead
+    (``local_aws.invocation_threads``): starting them was a fifth of a short invocation's time.
     """
     state_class = _sdk_state_private("ExecutionState", "the per-invocation state")
     constants = {
@@ -229,13 +248,18 @@ def fast_local_invocations() -> Iterator[None]:
     park = ThreadPark()
     invocation_executor = _invocation_executor_on(park)
     original_executor = getattr(durable_execution, _INVOCATION_EXECUTOR)
+    plugin_threading = {module: _threading_of(module) for module in PLUGIN_THREAD_MODULES}
     for name, value in constants.items():
         setattr(durable_state, name, value)
     state_class.stop_checkpointing = _stop_checkpointing_and_wake()
     setattr(durable_execution, _INVOCATION_EXECUTOR, invocation_executor)
+    for module in plugin_threading:
+        module.threading = ThreadingOnPark(park)  # type: ignore[attr-defined]
     try:
         yield
     finally:
+        for module, original in plugin_threading.items():
+            module.threading = original  # type: ignore[attr-defined]
         setattr(durable_execution, _INVOCATION_EXECUTOR, original_executor)
         park.close()
         state_class.stop_checkpointing = original_stop

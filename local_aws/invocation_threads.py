@@ -5,8 +5,14 @@ the checkpoint batcher on the other. Locally, with thousands of short invocation
 threads is a measurable part of each one. ``ReusedThreadsExecutor`` keeps the executor's contract (at most
 ``max_workers`` tasks at once, FIFO beyond that, futures, ``shutdown(wait=True)`` returns once every task has ended)
 and what a task can observe of a fresh worker thread: each task runs in an empty ``contextvars.Context`` (a new
-thread's context is empty too) under the thread name the executor would have given it. Only thread-local storage
-outlives a task; nothing on the invocation path keeps any (the SDK's own ``threading.local`` is per invocation).
+thread's context is empty too) under the thread name the executor would have given it.
+
+The SDK's plugin host and the telemetry exporter start short-lived threads of their own in every invocation (the
+plugin-change dispatcher, the export worker): ``ThreadingOnPark`` puts those on the park too, as ``ParkedThread``s.
+
+Only thread-local storage outlives a task. Nothing on the invocation path keeps any across one: the SDK's own
+``threading.local`` is per invocation, and the telemetry plugin's per-thread hook frames are back at depth 0, their
+lists emptied, when the outermost hook returns.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from __future__ import annotations
 import contextvars
 import queue
 import threading
+import types
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Executor, Future
@@ -128,3 +135,94 @@ class ReusedThreadsExecutor(Executor):
                     self._waiting.popleft()[0].cancel()
             if wait:
                 self._all_returned.wait_for(lambda: self._workers == 0)
+
+
+class _RunningOnPark(threading.local):
+    """Which ``ParkedThread`` the calling real thread is running right now (None: none)."""
+
+    def __init__(self) -> None:
+        self.thread: ParkedThread | None = None
+
+
+_running = _RunningOnPark()
+
+
+class ParkedThread:
+    """``threading.Thread(target=..., name=..., daemon=...)`` whose run borrows a ``ThreadPark`` thread.
+
+    What a library's code does with a thread it starts for a short job: ``start`` (once), ``is_alive`` (from
+    ``start`` until the target returns), ``join`` and ``name``; and ``threading.current_thread()`` answers this
+    object inside the target (through ``ThreadingOnPark``), as it answers a real thread inside its own run. The
+    target runs in an empty ``contextvars.Context`` under the thread's name, as on a new thread. Anything else a
+    ``Thread`` has is not offered, so a library that starts relying on it fails loudly instead of half served.
+    """
+
+    def __init__(
+        self,
+        park: ThreadPark,
+        group: None = None,
+        target: Callable[..., Any] | None = None,
+        name: str | None = None,
+        args: tuple[Any, ...] = (),
+        kwargs: dict[str, Any] | None = None,
+        *,
+        daemon: bool | None = None,
+    ) -> None:
+        if group is not None:
+            raise ValueError("group argument must be None for now")
+        self._park = park
+        self._target = target
+        self._args = args
+        self._kwargs = kwargs or {}
+        self.name = name or "parked-thread"
+        self.daemon = bool(daemon)
+        self._started = False
+        self._ended = threading.Event()
+
+    def start(self) -> None:
+        if self._started:
+            raise RuntimeError("threads can only be started once")
+        self._started = True
+        self._park.run(self._run)
+
+    def _run(self) -> None:
+        threading.current_thread().name = self.name
+        _running.thread = self
+        try:
+            if self._target is not None:
+                contextvars.Context().run(self._target, *self._args, **self._kwargs)
+        finally:
+            _running.thread = None
+            del self._target, self._args, self._kwargs
+            self._ended.set()
+
+    def is_alive(self) -> bool:
+        return self._started and not self._ended.is_set()
+
+    def join(self, timeout: float | None = None) -> None:
+        if not self._started:
+            raise RuntimeError("cannot join thread before it is started")
+        if _running.thread is self:
+            raise RuntimeError("cannot join current thread")
+        self._ended.wait(timeout)
+
+
+class ThreadingOnPark(types.ModuleType):
+    """The ``threading`` module, but ``Thread`` starts a ``ParkedThread`` and ``current_thread()`` knows it.
+
+    Put in place of a library module's ``threading`` global, it moves that module's short-lived threads onto the
+    park; every other name (locks, events, ``local``) is the real module's.
+    """
+
+    def __init__(self, park: ThreadPark) -> None:
+        super().__init__("threading")
+        self._park = park
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(threading, name)
+
+    def Thread(self, *args: Any, **kwargs: Any) -> ParkedThread:  # noqa: N802 - threading's own name
+        return ParkedThread(self._park, *args, **kwargs)
+
+    def current_thread(self) -> threading.Thread | ParkedThread:
+        return _running.thread or threading.current_thread()

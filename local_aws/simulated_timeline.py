@@ -81,6 +81,12 @@ class CallbackTimeline:
                     f"execution {execution_arn} made no progress within {real_timeout_seconds} s of real time "
                     f"(timeline so far: {[(s.kind, s.at.isoformat()) for s in log.steps]})"
                 )
+            if self.runner.invocation_in_flight(execution_arn):
+                # Cheap, and the common case: look at the execution's callbacks only once it may be idle (reading
+                # them walks every update, and polling that while the handler runs slowed the handler down).
+                idle = None
+                time.sleep(self.idle_poll_seconds)
+                continue
             waiting = _waiting_callbacks(execution)
             if not waiting or self.runner.invocation_pending(execution_arn):
                 idle = None

@@ -16,15 +16,22 @@ import argparse
 import statistics
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
+from unittest.mock import patch
+
+from aws_durable_execution_sdk_python import durable_execution
 
 import polling_handler
+import waiting.entry_points.polling as polling_entry_point
+from job_kinds.dms_inputs import dms_input
 from local_aws.comparison.variants import FIXED_ONE_MINUTE
 from local_aws.dms_simulation import TaskPlan
 from local_aws.environment import local_environment
 from local_aws.progress_profiles import LINEAR, PROFILES, ProgressProfile, progress_profile
+from local_aws.time_breakdown import Stopwatch, TimeBreakdown, timed_dms_calls
 from scripts.cli import CommandLineParser
 from scripts.durations import format_duration, parse_durations
 from waiting.errors import InvalidSettingError
@@ -61,11 +68,13 @@ def run_one(
     label: str,
     duration: timedelta,
     settings: dict[str, str],
+    *,
     stock: bool = False,
     profile: ProgressProfile = LINEAR,
+    handler: Callable[..., Any] = polling_handler.handler,
 ) -> BenchmarkRow:
     quiet = {"POWERTOOLS_LOG_LEVEL": "WARNING", **settings}
-    with local_environment(polling_handler.handler, quiet, fast=not stock) as env:
+    with local_environment(handler, quiet, fast=not stock) as env:
         arn = env.dms.add_task("benchmark", TaskPlan(duration=duration, progress=profile))
         started = time.perf_counter()
         measured = env.runner.run({"ReplicationTaskArn": arn}, timeout=900)
@@ -81,6 +90,30 @@ def run_one(
         detection_lag_seconds=measured.result["DetectionLagSeconds"],
         wall_seconds=wall,
     )
+
+
+def polling_handler_without_telemetry() -> Callable[..., Any]:
+    """The polling handler built without the telemetry plugin: the ablation of ``time_breakdown`` (never deployed)."""
+    with patch.object(polling_entry_point, "durable_execution_with_telemetry", durable_execution):
+        return polling_entry_point.polling_function(dms_input)
+
+
+def one_minute_polling_with_breakdown(duration: timedelta = GOAL_DURATION) -> tuple[BenchmarkRow, TimeBreakdown]:
+    """The 1-minute polling run, timed by part (handler, DMS calls), and its ablation without telemetry."""
+    handler_time, dms_time = Stopwatch(), Stopwatch()
+    with timed_dms_calls(dms_time):
+        row = run_one("fixed 1 min", duration, FIXED_ONE_MINUTE, handler=handler_time.time(polling_handler.handler))
+    ablation = run_one("fixed 1 min", duration, FIXED_ONE_MINUTE, handler=polling_handler_without_telemetry())
+    if (ablation.polls, ablation.invocations) != (row.polls, row.invocations):
+        raise RuntimeError(f"the run without telemetry polled differently: {ablation} against {row}")
+    breakdown = TimeBreakdown(
+        invocations=row.invocations,
+        run_seconds=row.wall_seconds,
+        handler_seconds=handler_time.seconds,
+        dms_seconds=dms_time.seconds,
+        run_without_telemetry_seconds=ablation.wall_seconds,
+    )
+    return row, breakdown
 
 
 def render(rows: Sequence[BenchmarkRow]) -> str:
@@ -203,7 +236,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         for profile in profiles:
             rows.append(run_one(DEFAULT_LABEL, duration, {}, profile=profile))
             rows.append(run_one(progress_label(cap), duration, progress, profile=profile))
-    rows.append(run_one("fixed 1 min", timedelta(hours=24), FIXED_ONE_MINUTE))
+    one_minute, breakdown = one_minute_polling_with_breakdown()
+    rows.append(one_minute)
     if args.stock:
         rows.append(run_one("fixed 1 min, stock runner", timedelta(hours=24), FIXED_ONE_MINUTE, stock=True))
     print(render(rows))
@@ -213,6 +247,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if goals:
         print()
         print(goals)
+    print()
+    print(f"Where the time went, polling a {format_duration(GOAL_DURATION)} migration every minute:")
+    print()
+    print(breakdown.render())
     return 0
 
 

@@ -1,4 +1,4 @@
-"""ReusedThreadsExecutor keeps ThreadPoolExecutor's contract while running on parked threads."""
+"""ReusedThreadsExecutor keeps ThreadPoolExecutor's contract, and ParkedThread a short-lived Thread's, on parked threads."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from local_aws.invocation_threads import ReusedThreadsExecutor, ThreadPark
+from local_aws.invocation_threads import ParkedThread, ReusedThreadsExecutor, ThreadingOnPark, ThreadPark
 
 _VAR: contextvars.ContextVar[str] = contextvars.ContextVar("var")
 WAIT = 10  # seconds: a bound for a broken executor, never reached when it works
@@ -97,3 +97,83 @@ def test_a_closed_park_lets_its_threads_end(park: ThreadPark) -> None:
     thread.join(WAIT)
 
     assert not thread.is_alive(), "a parked thread outlived its park"
+
+
+def test_a_parked_thread_runs_its_target_once_and_is_alive_until_it_returns(park: ThreadPark) -> None:
+    release = threading.Event()
+    calls: list[tuple[int, str]] = []
+    on_park = ThreadingOnPark(park)
+
+    thread = on_park.Thread(
+        target=lambda n, word: (calls.append((n, word)), release.wait(WAIT)),
+        args=(1,),
+        kwargs={"word": "x"},
+        name="plugin-change",
+        daemon=True,
+    )
+    assert isinstance(thread, ParkedThread)
+    assert not thread.is_alive(), "alive before start"
+    thread.start()
+    assert thread.is_alive(), "not alive while its target runs"
+    with pytest.raises(RuntimeError, match="only be started once"):
+        thread.start()
+    release.set()
+    thread.join(WAIT)
+
+    assert not thread.is_alive(), "still alive after its target returned"
+    assert calls == [(1, "x")]
+
+
+def test_inside_a_parked_thread_current_thread_is_that_thread_with_its_name_and_an_empty_context(
+    park: ThreadPark,
+) -> None:
+    on_park = ThreadingOnPark(park)
+    seen: list[tuple[object, str, str | None]] = []
+
+    def target() -> None:
+        seen.append((on_park.current_thread(), threading.current_thread().name, _VAR.get(None)))
+        _VAR.set("leaked")
+
+    threads = [on_park.Thread(target=target, name=f"worker-{i}", daemon=True) for i in range(2)]
+    for thread in threads:
+        thread.start()
+        thread.join(WAIT)
+
+    assert [who for who, _, _ in seen] == threads, "current_thread() inside the target is not the ParkedThread"
+    assert [name for _, name, _ in seen] == ["worker-0", "worker-1"]
+    assert [value for _, _, value in seen] == [None, None], (
+        "a context variable leaked from one thread's run to the next"
+    )
+    assert on_park.current_thread() is threading.current_thread(), "outside a parked run it is the real thread"
+
+
+def test_parked_threads_borrow_the_park_and_leave_every_other_threading_name_alone(park: ThreadPark) -> None:
+    on_park = ThreadingOnPark(park)
+    real_threads: set[threading.Thread] = set()
+    for _ in range(3):
+        thread = on_park.Thread(target=lambda: real_threads.add(threading.current_thread()))
+        thread.start()
+        thread.join(WAIT)
+
+    assert len(real_threads) == 1, "each ParkedThread started a new real thread instead of borrowing a parked one"
+    assert on_park.Lock is threading.Lock and on_park.Event is threading.Event and on_park.local is threading.local
+
+
+def test_a_parked_thread_refuses_what_a_thread_refuses(park: ThreadPark) -> None:
+    on_park = ThreadingOnPark(park)
+    with pytest.raises(RuntimeError, match="before it is started"):
+        on_park.Thread(target=lambda: None).join()
+    with pytest.raises(ValueError, match="group"):
+        on_park.Thread(object(), target=lambda: None)  # type: ignore[arg-type]
+    errors: list[BaseException] = []
+
+    def joins_itself() -> None:
+        try:
+            on_park.current_thread().join()
+        except RuntimeError as error:
+            errors.append(error)
+
+    thread = on_park.Thread(target=joins_itself)
+    thread.start()
+    thread.join(WAIT)
+    assert [str(e) for e in errors] == ["cannot join current thread"]
