@@ -161,11 +161,11 @@ class ParkedThread:
         self,
         park: ThreadPark,
         group: None = None,
+        *,
         target: Callable[..., Any] | None = None,
         name: str | None = None,
         args: tuple[Any, ...] = (),
         kwargs: dict[str, Any] | None = None,
-        *,
         daemon: bool | None = None,
     ) -> None:
         if group is not None:

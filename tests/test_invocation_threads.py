@@ -1,4 +1,4 @@
-"""ReusedThreadsExecutor keeps ThreadPoolExecutor's contract, and ParkedThread a short-lived Thread's, on parked threads."""
+"""ReusedThreadsExecutor keeps ThreadPoolExecutor's contract, ParkedThread a short-lived Thread's, on parked threads."""
 
 from __future__ import annotations
 
@@ -156,7 +156,9 @@ def test_parked_threads_borrow_the_park_and_leave_every_other_threading_name_alo
         thread.join(WAIT)
 
     assert len(real_threads) == 1, "each ParkedThread started a new real thread instead of borrowing a parked one"
-    assert on_park.Lock is threading.Lock and on_park.Event is threading.Event and on_park.local is threading.local
+    assert on_park.Lock is threading.Lock
+    assert on_park.Event is threading.Event
+    assert on_park.local is threading.local
 
 
 def test_a_parked_thread_refuses_what_a_thread_refuses(park: ThreadPark) -> None:
