@@ -62,8 +62,10 @@ def instant_botocore_retries() -> Iterator[None]:
         backoff.delay_amount = original  # type: ignore[method-assign]
 
 
-# botocore's model files (service models, endpoint rule sets, the 1.2 MB endpoints.json), parsed once per process.
+# botocore's model files (service models, endpoint rule sets, the 1.2 MB endpoints.json), parsed once per process,
+# and its listings of the services in its data directories (a walk of some 400 folders per new session).
 _parsed_model_files: dict[str, Any] = {}
+_service_listings: dict[tuple[tuple[str, ...], str], list[str]] = {}
 _parsed_model_files_lock = threading.Lock()
 
 
@@ -75,10 +77,14 @@ def model_files_parsed_once() -> Iterator[None]:
     default session: each callback run parsed the DynamoDB, Lambda and DMS models and endpoints.json again (about a
     quarter of the comparison's CPU time). Sessions now share the parsed files, as the clients of one session
     always have (botocore treats loaded models as read-only; the one in-place edit, merging a model's sdk-extras, is
-    idempotent). What each session loads, and every request and answer, are unchanged.
+    idempotent). Likewise the list of services a session's loader finds in its search paths: each new session
+    walked every folder of botocore's data directory to find the one it needed. What each session loads, and every
+    request and answer, are unchanged.
     """
     file_loader = botocore.loaders.JSONFileLoader
     parse = file_loader.load_file
+    loader = botocore.loaders.Loader
+    list_services = loader.list_available_services
 
     def load_file(self: botocore.loaders.JSONFileLoader, file_path: str) -> Any:
         with _parsed_model_files_lock:
@@ -90,11 +96,23 @@ def model_files_parsed_once() -> Iterator[None]:
                 data = _parsed_model_files.setdefault(file_path, data)
         return data
 
+    def list_available_services(self: botocore.loaders.Loader, type_name: str) -> list[str]:
+        key = (tuple(self.search_paths), type_name)
+        with _parsed_model_files_lock:
+            if key in _service_listings:
+                return list(_service_listings[key])
+        found = list_services(self, type_name)
+        with _parsed_model_files_lock:
+            _service_listings.setdefault(key, list(found))
+        return found
+
     file_loader.load_file = load_file  # type: ignore[method-assign]
+    loader.list_available_services = list_available_services  # type: ignore[method-assign]
     try:
         yield
     finally:
         file_loader.load_file = parse  # type: ignore[method-assign]
+        loader.list_available_services = list_services  # type: ignore[method-assign]
 
 
 @dataclass(frozen=True)
