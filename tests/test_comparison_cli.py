@@ -293,3 +293,29 @@ def test_two_runs_on_the_frozen_clock_report_exactly_the_same_figures(tmp_path: 
         "to leave results unchanged"
     )
     assert compare.FROZEN_CLOCK_VARIABLE not in os.environ, "--frozen-clock leaked into the environment"
+
+
+def test_worker_processes_fork_only_from_a_single_threaded_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(matrix.threading, "active_count", lambda: 1)
+    assert matrix._worker_start_method().get_start_method() == "fork"
+    monkeypatch.setattr(matrix.threading, "active_count", lambda: 3)
+    assert matrix._worker_start_method().get_start_method() == "spawn", "forked a process that runs other threads"
+
+
+@pytest.mark.slow
+def test_forked_workers_report_what_one_process_reports(tmp_path: Path) -> None:
+    """The installed command (one thread when it starts its workers, so they fork) against the same matrix run here
+    in one process, both on the frozen clock."""
+    args = ["--frozen-clock", "--variants", "polling-default,callback-event", "--durations", "15m,1h"]
+    assert compare.main([*args, "--jobs", "1", "--out", str(tmp_path / "one")]) == 0
+    command = run_command(
+        [console_command("migration-wait-compare"), *args, "--jobs", "2", "--out", str(tmp_path / "forked")],
+        env=isolated_environment(tmp_path),
+    )
+    assert command.code == 0, str(command)
+
+    def figures(name: str) -> dict[str, Any]:
+        report = _without_wall_times(json.loads((tmp_path / name / "report.json").read_text()))
+        return {k: v for k, v in report.items() if k != "jobs"}
+
+    assert figures("forked") == figures("one"), "the forked workers measured something else than one process did"

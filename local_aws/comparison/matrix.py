@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing
+import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -101,15 +102,22 @@ def run_measured(scenarios: list[Scenario], jobs: int, progress: Progress) -> li
             progress(len(done), total, _describe(scenario))
     else:
         order = sorted(range(total), key=lambda i: -_expected_cost(scenarios[i]))
-        # spawn, not fork: the parent may hold threads (a test runner's) whose locks a fork would copy mid-use.
-        context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=_worker_start_method()) as pool:
             futures = {pool.submit(run_scenario, scenarios[i]): i for i in order}
             for future in as_completed(futures):
                 index = futures[future]
                 done[index] = future.result()
                 progress(len(done), total, _describe(scenarios[index]))
     return [done[i] for i in range(total)]
+
+
+def _worker_start_method() -> multiprocessing.context.BaseContext:
+    """fork when this process runs a single thread: the workers start with everything it imported (half a second
+    each, at the start of every run); spawn otherwise, since a fork would copy another thread's locks mid-use (a test
+    runner's, a server's)."""
+    if threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("spawn")
 
 
 def _describe(scenario: Scenario) -> str:
