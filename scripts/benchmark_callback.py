@@ -26,6 +26,7 @@ from aws_durable_execution_sdk_python.lambda_service import OperationStatus, Ope
 from local_aws.callback_environment import CallbackEnvironment, callback_environment
 from local_aws.comparison.measure import quiet_sdk_logging
 from local_aws.comparison.operations import count_durable_operations
+from local_aws.cpu_affinity import runs_on_one_cpu
 from local_aws.dms_simulation import TaskPlan
 from local_aws.simulated_timeline import CallbackTimeline
 from scripts.cli import CommandLineParser
@@ -196,6 +197,7 @@ def render_burst(burst: BurstResult) -> str:
     )
 
 
+@runs_on_one_cpu
 def main(argv: Sequence[str] | None = None) -> int:
     parser = CommandLineParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--durations", default=DEFAULT_DURATIONS, help="migrations to compare (e.g. 15m,6h,72h)")

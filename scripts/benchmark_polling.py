@@ -28,6 +28,7 @@ import polling_handler
 import waiting.entry_points.polling as polling_entry_point
 from job_kinds.dms_inputs import dms_input
 from local_aws.comparison.variants import FIXED_ONE_MINUTE
+from local_aws.cpu_affinity import runs_on_one_cpu
 from local_aws.dms_simulation import TaskPlan
 from local_aws.environment import local_environment
 from local_aws.progress_profiles import LINEAR, PROFILES, ProgressProfile, progress_profile
@@ -206,6 +207,7 @@ def render_phases(
     return "\n".join([*lines, "", *summaries])
 
 
+@runs_on_one_cpu
 def main(argv: Sequence[str] | None = None) -> int:
     parser = CommandLineParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--durations", default=DEFAULT_DURATIONS, help="migrations (default %(default)s)")

@@ -15,10 +15,12 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from local_aws.cpu_affinity import runs_on_one_cpu
 from local_aws.fault_matrix import format_table, run_matrix, scenarios
 from scripts.cli import CommandLineParser, output_file_problem, usage_error
 
 
+@runs_on_one_cpu
 def main(argv: Sequence[str] | None = None) -> int:
     parser = CommandLineParser(description="Inject every fault into every variant and report the outcomes.")
     parser.add_argument("--only", default="", help='run only scenarios whose "variant: fault" contains this text')

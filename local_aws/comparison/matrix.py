@@ -17,6 +17,7 @@ from local_aws.comparison.measure import RunMeasurement, Scenario, ScenarioOutco
 from local_aws.comparison.modelled import MODELLED_VARIANTS, ModelledVariant, derive_modelled
 from local_aws.comparison.prices import PriceList
 from local_aws.comparison.variants import MEASURED_VARIANTS, run_scenario
+from local_aws.cpu_affinity import allowed_cpus, on_one_cpu, pin_worker
 from local_aws.progress_profiles import LINEAR
 
 DEFAULT_DURATIONS = "15m,1h,6h,24h,3d"
@@ -97,12 +98,19 @@ def run_measured(scenarios: list[Scenario], jobs: int, progress: Progress) -> li
     done: dict[int, RunMeasurement] = {}
     total = len(scenarios)
     if jobs <= 1:
-        for index, scenario in enumerate(scenarios):
-            done[index] = run_scenario(scenario)
-            progress(len(done), total, _describe(scenario))
+        with on_one_cpu():
+            for index, scenario in enumerate(scenarios):
+                done[index] = run_scenario(scenario)
+                progress(len(done), total, _describe(scenario))
     else:
         order = sorted(range(total), key=lambda i: -_expected_cost(scenarios[i]))
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=_worker_start_method()) as pool:
+        context = _worker_start_method()
+        # Each worker on a CPU of its own (local_aws/cpu_affinity.py): two workers, two cores, no thread relay
+        # crossing cores.
+        started_workers = context.Value("i", 0)
+        with ProcessPoolExecutor(
+            max_workers=jobs, mp_context=context, initializer=pin_worker, initargs=(started_workers, allowed_cpus())
+        ) as pool:
             futures = {pool.submit(run_scenario, scenarios[i]): i for i in order}
             for future in as_completed(futures):
                 index = futures[future]
