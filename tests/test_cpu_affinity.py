@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
 from concurrent.futures import ProcessPoolExecutor
 
 import pytest
@@ -15,10 +16,20 @@ needs_two_cpus = pytest.mark.skipif(len(CPUS) < 2, reason="pinning shows only wh
 
 
 @needs_two_cpus
-def test_a_block_runs_on_one_cpu_and_every_cpu_is_allowed_again_after_it() -> None:
+def test_a_block_runs_on_one_cpu_as_a_batch_job_and_everything_is_put_back_after_it() -> None:
+    policy = os.sched_getscheduler(0)
+    seen_by_a_thread: list[tuple[set[int], int]] = []
     with on_one_cpu():
         assert os.sched_getaffinity(0) == {CPUS[0]}
+        assert os.sched_getscheduler(0) == os.SCHED_BATCH
+        thread = threading.Thread(
+            target=lambda: seen_by_a_thread.append((os.sched_getaffinity(0), os.sched_getscheduler(0)))
+        )
+        thread.start()
+        thread.join()
+    assert seen_by_a_thread == [({CPUS[0]}, os.SCHED_BATCH)], "a thread started in the block runs elsewhere"
     assert sorted(os.sched_getaffinity(0)) == CPUS
+    assert os.sched_getscheduler(0) == policy
 
 
 @needs_two_cpus
