@@ -136,7 +136,7 @@ third-party: $(COMPARE_STAMP)
 docs: $(COMPARE_STAMP)
 	$(BIN)/migration-wait-compare --out docs/comparison
 	@mkdir -p docs/benchmarks
-	$(BIN)/migration-wait-benchmark-polling > docs/benchmarks/polling.md
+	$(BIN)/migration-wait-benchmark-polling --json docs/benchmarks/polling.json > docs/benchmarks/polling.md
 	$(BIN)/migration-wait-benchmark-callback > docs/benchmarks/callback.md
 	$(BIN)/migration-wait-faults --json docs/benchmarks/fault-matrix.json > docs/benchmarks/fault-matrix.md
 	$(BIN)/python -m local_aws.comparison.summary

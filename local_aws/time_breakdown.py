@@ -27,6 +27,8 @@ from typing import Any
 from botocore.client import BaseClient
 
 DMS_SERVICE_NAME = "dms"
+# The parts of ``TimeBreakdown.parts``, in order, as report.json-style keys.
+PART_KEYS = ("runner", "sdk_and_our_code", "telemetry_plugin", "dms_call")
 # The one method every boto3 client operation goes through (botocore's, not in its type stubs).
 _API_CALL = "_make_api_call"
 
@@ -95,6 +97,18 @@ class TimeBreakdown:
             ("the telemetry plugin (by ablation: the same run without it)", self.telemetry_seconds),
             ("the DMS call (botocore serialising and parsing, the simulated DMS)", self.dms_seconds),
         ]
+
+    def to_json(self) -> dict[str, Any]:
+        per = 1000 / self.invocations
+        return {
+            "invocations": self.invocations,
+            "run_seconds": round(self.run_seconds, 3),
+            "history_read_seconds": round(self.history_read_seconds, 3),
+            "parts": [
+                {"key": key, "part": part, "seconds": round(seconds, 3), "ms_per_invocation": round(seconds * per, 3)}
+                for key, (part, seconds) in zip(PART_KEYS, self.parts(), strict=True)
+            ],
+        }
 
     def render(self) -> str:
         per = 1000 / self.invocations

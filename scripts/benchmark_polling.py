@@ -13,12 +13,14 @@ python scripts/benchmark_polling.py --phases 16 --durations 24h --cap 3600
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 from unittest.mock import patch
 
@@ -223,6 +225,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--stock", action="store_true", help="also run the 24 h / 1 min case on the stock runner")
     parser.add_argument("--cap", type=int, help="POLL_PROGRESS_MAX_INTERVAL_SECONDS for the progress strategy")
     parser.add_argument("--phases", type=int, help="only the progress strategy, at this many end moments per run")
+    parser.add_argument("--json", type=Path, help="also write the rows and the time breakdown as JSON here")
     args = parser.parse_args(argv)
     try:
         durations = parse_durations(args.durations)
@@ -261,7 +264,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"Where the time went, polling a {format_duration(GOAL_DURATION)} migration every minute:")
     print()
     print(breakdown.render())
+    if args.json is not None:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(benchmark_json(rows, breakdown), indent=2) + "\n")
     return 0
+
+
+def benchmark_json(rows: Sequence[BenchmarkRow], breakdown: TimeBreakdown) -> dict[str, Any]:
+    """The rows and the 1-minute run's time breakdown (the README's speed line is filled from it)."""
+    return {
+        "rows": [
+            {
+                "label": r.label,
+                "profile": r.profile,
+                "duration_seconds": r.duration.total_seconds(),
+                "polls": r.polls,
+                "invocations": r.invocations,
+                "detection_lag_seconds": r.detection_lag_seconds,
+                "wall_seconds": round(r.wall_seconds, 3),
+            }
+            for r in rows
+        ],
+        "one_minute_polling": breakdown.to_json(),
+    }
 
 
 if __name__ == "__main__":

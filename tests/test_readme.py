@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from local_aws.comparison.summary import readme_summary, summary_markdown, summary_rows
+from local_aws.comparison.summary import readme_speed, readme_summary, speed_markdown, summary_markdown, summary_rows
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
@@ -27,6 +27,15 @@ def test_the_readme_summary_is_the_one_the_committed_report_gives() -> None:
 
     assert readme_summary(README.read_text()) == summary_markdown(report), (
         "README.md's summary is stale: refill it with `python -m local_aws.comparison.summary` after make compare"
+    )
+
+
+def test_the_readme_speed_lines_are_the_ones_the_committed_outputs_give() -> None:
+    report = json.loads(REPORT.read_text())
+    benchmark = json.loads((ROOT / "docs" / "benchmarks" / "polling.json").read_text())
+
+    assert readme_speed(README.read_text()) == speed_markdown(report, benchmark), (
+        "README.md's speed lines are stale: `make docs` refills them from report.json and polling.json"
     )
 
 

@@ -1,7 +1,8 @@
 """The answer in short, from a report: at most eight rows for a 24-hour migration, and a one-line recommendation.
 
-The README quotes ``summary_markdown(docs/comparison/report.json)`` between its ``summary`` markers, and a test
-regenerates it from the committed report, so the README's numbers cannot drift from the report they come from.
+The README quotes ``summary_markdown(docs/comparison/report.json)`` between its ``summary`` markers, and
+``speed_markdown`` (the report and docs/benchmarks/polling.json) between its ``speed`` markers; a test regenerates
+both from the committed files, so the README's numbers cannot drift from the outputs they come from.
 ``make compare`` prints the recommendation under its table.
 """
 
@@ -143,16 +144,58 @@ def readme_summary(readme: str) -> str:
     return readme[start : readme.index(END_MARKER)].strip("\n")
 
 
+SPEED_BEGIN_MARKER = "<!-- speed:begin"
+SPEED_END_MARKER = "<!-- speed:end -->"
+
+
+def speed_markdown(report: dict[str, Any], benchmark: dict[str, Any]) -> str:
+    """How fast the local runs are: the matrix's wall time (report.json) and the 1-minute polling run's, part by part
+    (the polling benchmark's JSON)."""
+    measured = sum(1 for run in report["runs"] if not run.get("modelled"))
+    one_minute = benchmark["one_minute_polling"]
+    per = {part["key"]: part["ms_per_invocation"] for part in one_minute["parts"]}
+    total_ms = 1000 * one_minute["run_seconds"] / one_minute["invocations"]
+    return "\n".join(
+        [
+            f"- `make compare`: {len(report['runs'])} rows ({measured} measured executions) in "
+            f"{report['matrix_wall_seconds']:.1f} s on {report['jobs']} worker processes.",
+            f"- 24 h of polling every minute: {one_minute['invocations']:,} invocations in "
+            f"{one_minute['run_seconds']:.1f} s, {total_ms:.1f} ms each: the SDK's local runner "
+            f"{per['runner']:.1f} ms, the durable SDK in the handler and our code {per['sdk_and_our_code']:.1f} ms, "
+            f"the telemetry plugin {per['telemetry_plugin']:.1f} ms, the DMS call through botocore "
+            f"{per['dms_call']:.1f} ms (`make benchmark`).",
+        ]
+    )
+
+
+def _fill(readme: str, begin: str, end: str, block: str) -> str:
+    start = readme.index("\n", readme.index(begin)) + 1
+    return readme[:start] + block + "\n" + readme[readme.index(end) :]
+
+
+def fill_readme_speed(readme: str, report: dict[str, Any], benchmark: dict[str, Any]) -> str:
+    return _fill(readme, SPEED_BEGIN_MARKER, SPEED_END_MARKER, speed_markdown(report, benchmark))
+
+
+def readme_speed(readme: str) -> str:
+    """The speed lines the README quotes now."""
+    start = readme.index("\n", readme.index(SPEED_BEGIN_MARKER)) + 1
+    return readme[start : readme.index(SPEED_END_MARKER)].strip("\n")
+
+
 def main() -> int:
-    """Refill README.md's summary from docs/comparison/report.json, after ``make compare`` wrote it there."""
+    """Refill README.md's summary and speed lines from docs/comparison/report.json and
+    docs/benchmarks/polling.json, after ``make docs`` wrote them."""
     import json  # noqa: PLC0415 - only the command line reads files
     from pathlib import Path  # noqa: PLC0415
 
     root = Path(__file__).resolve().parents[2]
     readme = root / "README.md"
     report = json.loads((root / "docs" / "comparison" / "report.json").read_text())
-    readme.write_text(fill_readme(readme.read_text(), report))
-    print(f"refilled {readme.name}'s summary from docs/comparison/report.json")
+    benchmark = json.loads((root / "docs" / "benchmarks" / "polling.json").read_text())
+    text = fill_readme(readme.read_text(), report)
+    readme.write_text(fill_readme_speed(text, report, benchmark))
+    print(f"refilled {readme.name}'s summary and speed lines from docs/comparison/report.json and polling.json")
     return 0
 
 
