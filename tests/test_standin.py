@@ -8,14 +8,21 @@ import json
 import subprocess
 import time
 from collections.abc import Iterator
+from concurrent.futures import Future
+from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
+from aws_durable_execution_sdk_python.lambda_service import OperationStatus
 from aws_durable_execution_sdk_python_testing.execution import Execution
+from aws_durable_execution_sdk_python_testing.executor import Executor
 from aws_durable_execution_sdk_python_testing.runner import WebRunner
+from aws_durable_execution_sdk_python_testing.worker.status import InvocationState
 
 from local_aws.comparison.function_config import load_function_configs
-from local_aws.standin import functions
+from local_aws.standin import functions, sdk_internals
 from local_aws.standin.log_shipping import telemetry_function
 from tests.installed_commands import TRACEBACK, CommandRun, console_command, isolated_environment, run
 
@@ -148,3 +155,79 @@ def test_the_testing_sdk_still_has_what_the_stand_in_reaches_into() -> None:
     set_on_start = WebRunner.start.__code__.co_names
     for name in ("_executor", "_store", "_clock", "_server"):
         assert name in set_on_start, f"WebRunner.start no longer sets {name}: update local_aws/standin/sdk_internals.py"
+    for name in ("_invocation_gate", "_invoke_execution"):
+        assert callable(getattr(Executor, name, None)), f"Executor.{name} moved: update sdk_internals"
+    assert "_pending_wakeup" in Executor.__init__.__code__.co_names, "Executor._pending_wakeup moved"
+    assert callable(getattr(Execution, "has_unseen_changes", None)), "Execution.has_unseen_changes moved"
+
+
+class _Executor:
+    def __init__(self, gate: InvocationState, wakeup: Future[None] | None) -> None:
+        self._gate = gate
+        self._pending_wakeup = {} if wakeup is None else {"arn": wakeup}
+        self.invoked: list[str] = []
+
+    def _invocation_gate(self, _arn: str) -> InvocationState:
+        return self._gate
+
+    def _invoke_execution(self, arn: str) -> None:
+        self.invoked.append(arn)
+
+
+@dataclass
+class _Execution:
+    status: OperationStatus = OperationStatus.READY
+    unseen: bool = True
+    failed_attempts: int = 0
+    is_complete: bool = False
+    durable_execution_arn: str = "arn"
+
+    @property
+    def operations(self) -> list[Any]:
+        return [SimpleNamespace(status=OperationStatus.SUCCEEDED), SimpleNamespace(status=self.status)]
+
+    @property
+    def consecutive_failed_invocation_attempts(self) -> int:
+        return self.failed_attempts
+
+    def has_unseen_changes(self) -> bool:
+        return self.unseen
+
+
+def _done() -> Future[None]:
+    future: Future[None] = Future()
+    future.set_result(None)
+    return future
+
+
+@pytest.mark.parametrize(
+    ("gate", "wakeup", "execution", "owed"),
+    [
+        (InvocationState.PRE_INVOKE, None, _Execution(), True),
+        (InvocationState.PRE_INVOKE, "done", _Execution(), True),
+        (InvocationState.INVOKING, None, _Execution(), False),
+        (InvocationState.PRE_INVOKE, "armed", _Execution(), False),
+        (InvocationState.PRE_INVOKE, None, _Execution(unseen=False), False),
+        (InvocationState.PRE_INVOKE, None, _Execution(status=OperationStatus.PENDING), False),
+        (InvocationState.PRE_INVOKE, None, _Execution(failed_attempts=1), False),
+        (InvocationState.PRE_INVOKE, None, _Execution(is_complete=True), False),
+    ],
+    ids=["owed", "owed-wakeup-done", "invoking", "wakeup-armed", "all-seen", "not-ready", "retrying", "complete"],
+)
+def test_an_execution_is_resumed_only_when_the_runner_owes_it_an_invocation_and_nothing_will_make_it(
+    gate: InvocationState, wakeup: str | None, execution: _Execution, owed: bool
+) -> None:
+    """A READY operation the handler has not seen, no invocation running, none scheduled, none failed: Lambda would
+    invoke it; anything else is the runner's own business."""
+    future = {"done": _done(), "armed": Future(), None: None}[wakeup]
+    runner = SimpleNamespace(_executor=_Executor(gate, future))
+
+    assert sdk_internals.forgotten_resumption(runner, execution) is owed  # type: ignore[arg-type]
+
+
+def test_resuming_invokes_the_execution_as_the_runner_does() -> None:
+    runner = SimpleNamespace(_executor=_Executor(InvocationState.PRE_INVOKE, None))
+
+    sdk_internals.resume(runner, "arn")  # type: ignore[arg-type]
+
+    assert runner._executor.invoked == ["arn"]

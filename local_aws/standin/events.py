@@ -5,6 +5,9 @@ With time skipping, the clock also jumps ahead when nothing else would move it: 
 a callback and no invocation is in flight, the clock moves to whichever comes first, the next task's end (its event
 is then routed) or a callback's timeout (the safety net, fired as the runner's own timer would). Polling executions
 need no help: the runner skips their waits itself.
+
+Also: an execution the runner owes an invocation and forgot (a testing-runner race, ``sdk_internals``) is invoked,
+as Lambda would.
 """
 
 from __future__ import annotations
@@ -27,6 +30,9 @@ _TICK_SECONDS = 0.05
 # How long nothing must have run before the clock jumps: longer than the gap between a skipped wait and its
 # invocation on the runner's scheduler.
 _IDLE_SECONDS = 0.3
+# How long an execution must sit owed an invocation before the stand-in makes it (the runner's own hand-off from a
+# completed wait to its invocation takes milliseconds).
+_FORGOTTEN_SECONDS = 1.0
 
 
 class EventRouter:
@@ -47,6 +53,8 @@ class EventRouter:
         self.skip_time = skip_time
         self.idle_for = idle_for
         self.routed: list[str] = []
+        self.resumed: list[str] = []  # executions invoked because the runner forgot them
+        self._forgotten: dict[str, float] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="standin-eventbridge", daemon=True)
 
@@ -60,8 +68,26 @@ class EventRouter:
     def _loop(self) -> None:
         while not self._stop.wait(_TICK_SECONDS):
             self.route_finished_runs()
+            self.resume_forgotten_executions()
             if self.skip_time and self.idle_for() >= _IDLE_SECONDS:
                 self.skip_idle_stretch()
+
+    def resume_forgotten_executions(self) -> None:
+        """Invoke an execution the runner owes an invocation and forgot (``sdk_internals.forgotten_resumption``),
+        once it has sat so for ``_FORGOTTEN_SECONDS``: long past any hand-off the runner makes by itself."""
+        now = time.monotonic()
+        still: dict[str, float] = {}
+        for execution in sdk_internals.executions(self.runner):
+            arn = execution.durable_execution_arn
+            if not sdk_internals.forgotten_resumption(self.runner, execution):
+                continue
+            since = self._forgotten.get(arn, now)
+            if now - since >= _FORGOTTEN_SECONDS:
+                self.resumed.append(arn)
+                sdk_internals.resume(self.runner, arn)
+            else:
+                still[arn] = since
+        self._forgotten = still
 
     def route_finished_runs(self) -> None:
         for arn in self.dms.task_arns():

@@ -14,8 +14,10 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
+from aws_durable_execution_sdk_python.lambda_service import OperationStatus
 from aws_durable_execution_sdk_python_testing.execution import Execution
 from aws_durable_execution_sdk_python_testing.runner import WebRunner
+from aws_durable_execution_sdk_python_testing.worker.status import InvocationState
 
 from local_aws.durable_runner import RunnerContractError
 
@@ -89,3 +91,42 @@ def shutdown_server(runner: WebRunner) -> None:
     server = getattr(runner, "_server", None)
     if server is not None:
         server.shutdown()
+
+
+def forgotten_resumption(runner: WebRunner, execution: Any) -> bool:
+    """Whether the runner owes ``execution`` an invocation it will not make by itself.
+
+    The testing runner (1.4.0) can drop a deferred re-invoke: a wait whose moment comes (time skipped) while the
+    invocation that armed it is still running is completed at once, and when that invocation ends the runner may
+    count the completion as seen and re-invoke nothing. The execution then holds a READY operation, no invocation in
+    flight or scheduled, nothing failed: it would wait forever. Lambda would invoke it ("When it's time to resume,
+    Lambda invokes your function again from the beginning",
+    https://docs.aws.amazon.com/lambda/latest/dg/durable-basic-concepts.html).
+    """
+    running = executor(runner)
+    gate = getattr(running, "_invocation_gate", None)
+    wakeups = getattr(running, "_pending_wakeup", None)
+    unseen = getattr(execution, "has_unseen_changes", None)
+    if not callable(gate) or not isinstance(wakeups, dict) or not callable(unseen):
+        raise RunnerContractError(
+            "the executor's _invocation_gate / _pending_wakeup or Execution.has_unseen_changes is gone: the pinned "
+            "testing SDK changed; update local_aws/standin/sdk_internals.py"
+        )
+    arn = execution.durable_execution_arn
+    wakeup = wakeups.get(arn)
+    return (
+        not execution.is_complete
+        and gate(arn) is InvocationState.PRE_INVOKE
+        and (wakeup is None or wakeup.done())
+        and not getattr(execution, "consecutive_failed_invocation_attempts", 0)
+        and any(op.status is OperationStatus.READY for op in execution.operations)
+        and bool(unseen())
+    )
+
+
+def resume(runner: WebRunner, execution_arn: str) -> None:
+    """Invoke the execution as the runner does when something it waits on has happened."""
+    invoke = getattr(executor(runner), "_invoke_execution", None)
+    if not callable(invoke):
+        raise RunnerContractError("the executor has no _invoke_execution(arn): the pinned testing SDK changed")
+    invoke(execution_arn)
