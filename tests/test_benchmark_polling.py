@@ -1,13 +1,23 @@
-"""The polling benchmark's command line: its goal summary and its answers to bad input (no runs needed)."""
+"""The polling benchmark's command line: its goal summary, its time breakdown and its answers to bad input."""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
 
+from local_aws.time_breakdown import PART_KEYS, TimeBreakdown
 from scripts import benchmark_polling
-from scripts.benchmark_polling import DEFAULT_LABEL, BenchmarkRow, progress_label, render_goals, render_side_by_side
+from scripts.benchmark_polling import (
+    DEFAULT_LABEL,
+    BenchmarkRow,
+    benchmark_json,
+    one_minute_polling_with_breakdown,
+    progress_label,
+    render_goals,
+    render_side_by_side,
+)
 
 DAY = timedelta(hours=24)
 
@@ -59,3 +69,25 @@ def test_bad_input_exits_2_naming_the_problem(
 
     assert exited.value.code == 2
     assert message in capsys.readouterr().err
+
+
+def test_the_time_breakdown_splits_the_run_into_parts_that_add_up_to_it() -> None:
+    breakdown = TimeBreakdown(
+        invocations=100, run_seconds=0.3, handler_seconds=0.2, dms_seconds=0.05, run_without_telemetry_seconds=0.27
+    )
+    parts = dict(zip(PART_KEYS, (seconds for _, seconds in breakdown.parts()), strict=True))
+
+    assert parts == pytest.approx({"runner": 0.1, "sdk_and_our_code": 0.12, "telemetry_plugin": 0.03, "dms_call": 0.05})
+    assert sum(parts.values()) == pytest.approx(breakdown.run_seconds)
+    assert [p["ms_per_invocation"] for p in breakdown.to_json()["parts"]] == pytest.approx([1.0, 1.2, 0.3, 0.5])
+    assert "| **the run: 100 invocations in 0.30 s** | **3.00** | 100 % |" in breakdown.render()
+
+
+def test_a_timed_polling_run_counts_one_dms_call_per_poll_and_the_ablation_polls_the_same() -> None:
+    row, breakdown = one_minute_polling_with_breakdown(timedelta(hours=1))
+
+    assert row.invocations == breakdown.invocations == row.polls + 1, "one invocation per poll, and the first"
+    assert 0 < breakdown.dms_seconds < breakdown.handler_seconds < breakdown.run_seconds
+    assert (
+        json.loads(json.dumps(benchmark_json([row], breakdown)))["one_minute_polling"]["invocations"] == row.invocations
+    )
