@@ -34,6 +34,19 @@ from tests.runner_modes import (
 _REAL_AWS_VARIABLES = ("AWS_PROFILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE")
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _telemetry_records_to_files(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """For the whole session, not per test: the exporter writes a record on its own thread, and one written just
+    after a test's environment was put back would otherwise go to stdout, into the test output."""
+    previous = os.environ.get(TELEMETRY_DIRECTORY_VARIABLE)
+    os.environ[TELEMETRY_DIRECTORY_VARIABLE] = str(tmp_path_factory.getbasetemp() / "telemetry")
+    yield
+    if previous is None:
+        os.environ.pop(TELEMETRY_DIRECTORY_VARIABLE, None)
+    else:
+        os.environ[TELEMETRY_DIRECTORY_VARIABLE] = previous
+
+
 @pytest.fixture(autouse=True)
 def _no_real_aws(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """Nothing may reach a real AWS account: dummy credentials, no profile, no inherited endpoints."""
