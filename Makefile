@@ -37,13 +37,19 @@ RUNTIME_PYTHON_VERSION := 3.13
 
 # The project itself is built by the hatchling pinned in requirements-dev.txt (no isolated build environment, so no
 # unpinned download); its .pth file puts handlers/ and the repository root on sys.path.
+# What the warm-up after the install runs: one variant of each kind the comparison measures.
+WARM_UP_VARIANTS := polling-default,polling-default-serverless,callback-event,callback-event-serverless,third-party-callback
 # --no-compile (every install here): pip would byte-compile every installed module (moto alone has thousands, most
-# never imported), a third of the install's time; Python compiles what a run imports, once, on first import.
+# never imported), a third of the install's time. Python compiles what a run imports, on first import: for the main
+# job, in the warm-up at the end of its install.
 $(COMPARE_STAMP): requirements-compare.txt handlers/requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("Python >= 3.11 is required, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-compile -r requirements-compare.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-compile --no-build-isolation --no-deps -e .
+	@# The smallest comparison, output discarded: Python compiles what a run imports now, not in the first matrix.
+	@$(BIN)/migration-wait-compare --variants $(WARM_UP_VARIANTS) --durations 15m --failure-duration none --jobs 1 \
+		> /dev/null 2> $(VENV)/warm-up.log || (cat $(VENV)/warm-up.log; exit 1)
 	@rm -f $(VENV)/.compare-*
 	@touch $@
 
