@@ -24,7 +24,6 @@ from aws_adapters.telemetry import TELEMETRY_DIRECTORY_VARIABLE, durable_executi
 from local_aws.comparison.telemetry import count_recorded_operations
 from local_aws.durable_runner import (
     FAST_BLOCKED_CALLER_WAIT_SECONDS,
-    FAST_STOP_SIGNAL_POLL_SECONDS,
     PLUGIN_THREAD_MODULES,
     ExecutionMeasurements,
     fast_local_invocations,
@@ -137,7 +136,9 @@ def test_fast_local_invocations_finds_every_sdk_private_it_shortens_and_puts_the
     assert durable_state._Signal.REFRESH_WAKE is not None, "the checkpoint queue's wake signal is gone"
 
     with fast_local_invocations():
-        assert durable_state._STOP_SIGNAL_POLL_SECONDS == FAST_STOP_SIGNAL_POLL_SECONDS
+        assert stock["_STOP_SIGNAL_POLL_SECONDS"] == durable_state._STOP_SIGNAL_POLL_SECONDS, (
+            "the checkpoint thread's poll keeps its stock period: the end of an invocation wakes it"
+        )
         assert durable_state._BLOCKED_CALLER_WAIT_SECONDS == FAST_BLOCKED_CALLER_WAIT_SECONDS
         assert durable_state.ExecutionState.stop_checkpointing is not stock["ExecutionState.stop_checkpointing"]
         assert sdk_execution.ThreadPoolExecutor is not ThreadPoolExecutor
