@@ -46,11 +46,12 @@ def _batch_scheduling() -> tuple[int, Any] | None:
     return before
 
 
-def run_on_cpu(cpu: int) -> None:
-    """Run this thread, and every thread it starts from now on, on ``cpu`` only, as a batch job."""
+def run_on_cpu(cpu: int) -> tuple[int, Any] | None:
+    """Run this thread, and every thread it starts from now on, on ``cpu`` only, as a batch job; the scheduling
+    policy it had, to put back (None: unchanged)."""
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {cpu})
-    _batch_scheduling()
+    return _batch_scheduling()
 
 
 @contextmanager
@@ -60,8 +61,7 @@ def on_one_cpu() -> Iterator[None]:
     if len(cpus) <= 1:
         yield
         return
-    os.sched_setaffinity(0, {cpus[0]})
-    scheduling = _batch_scheduling()
+    scheduling = run_on_cpu(cpus[0])
     try:
         yield
     finally:

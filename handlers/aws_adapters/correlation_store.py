@@ -16,14 +16,14 @@ execution's next re-registration returns it, and the wait ends at once instead o
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from aws_adapters.clients import dynamodb_client
+from aws_adapters.dynamodb_table import DynamoDbTable
 from aws_adapters.error_details import error_details, is_transient
 from waiting.errors import (
     CorrelationLostError,
@@ -34,7 +34,6 @@ from waiting.errors import (
 )
 
 if TYPE_CHECKING:
-    from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef
 
 # The item's key is the waited work's ARN, whatever its kind: a replication task's ARN, a DMS Serverless replication
@@ -117,22 +116,8 @@ def _registration(item: Mapping[str, Any]) -> CallbackRegistration:
         raise CorrelationStoreError(f"malformed correlation item for {item.get(KEY, {}).get('S')!r}: {err!r}") from err
 
 
-class CorrelationStore:
+class CorrelationStore(DynamoDbTable):
     """The correlation table, behind the few conditional operations the callback variant needs."""
-
-    def __init__(
-        self,
-        table_name: str,
-        client: DynamoDBClient | None = None,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-    ) -> None:
-        self.table_name = table_name
-        self._client = client
-        self._clock = clock
-
-    @property
-    def client(self) -> DynamoDBClient:
-        return self._client if self._client is not None else dynamodb_client()
 
     def register(
         self,

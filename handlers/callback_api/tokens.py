@@ -13,14 +13,14 @@ import hashlib
 import json
 import re
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from aws_adapters.clients import dynamodb_client
+from aws_adapters.dynamodb_table import DynamoDbTable
 from aws_adapters.error_details import error_details, is_transient
 from waiting.errors import (
     CallbackTokenStoreError,
@@ -29,7 +29,6 @@ from waiting.errors import (
 )
 
 if TYPE_CHECKING:
-    from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef
 
 KEY = "TokenHash"
@@ -107,22 +106,8 @@ def _token(item: Mapping[str, Any]) -> CallbackToken:
         raise CallbackTokenStoreError(f"malformed callback-token item: {err!r}") from err
 
 
-class CallbackTokenStore:
+class CallbackTokenStore(DynamoDbTable):
     """The token table: issue a token's item, find it, and record the first answer (every write conditional)."""
-
-    def __init__(
-        self,
-        table_name: str,
-        client: DynamoDBClient | None = None,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-    ) -> None:
-        self.table_name = table_name
-        self._client = client
-        self._clock = clock
-
-    @property
-    def client(self) -> DynamoDBClient:
-        return self._client if self._client is not None else dynamodb_client()
 
     def issue(
         self, token_hash: str, task_arn: str, execution_arn: str, job_id: str, lifetime: timedelta
