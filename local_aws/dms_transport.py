@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import threading
-from datetime import datetime
 from email.utils import format_datetime
 from typing import Any
 
@@ -28,7 +27,7 @@ import botocore.handlers
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse, HTTPHeaders
 from botocore.exceptions import ReadTimeoutError
 
-from local_aws.dms_simulation import SimulatedAnswerLost, SimulatedDms, SimulatedDmsError
+from local_aws.dms_simulation import SimulatedAnswerLost, SimulatedDms, SimulatedDmsError, json_1_1_body
 from local_aws.faults import RawResponseBody, claim_answer, register_local_responder
 
 _EVENT_PREFIX = "before-send.database-migration-service."
@@ -38,16 +37,6 @@ _UNIQUE_ID = "local-aws-simulated-dms"
 _active: list[SimulatedDms] = []
 _install_lock = threading.Lock()
 _installed = False
-
-
-def _to_wire(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.timestamp()
-    if isinstance(value, dict):
-        return {k: _to_wire(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_to_wire(v) for v in value]
-    return value
 
 
 def _answer(simulation: SimulatedDms, request: AWSPreparedRequest) -> AWSResponse:
@@ -70,7 +59,7 @@ def _answer(simulation: SimulatedDms, request: AWSPreparedRequest) -> AWSRespons
         "x-amzn-RequestId": f"simulated-{simulation.calls.total()}",
     }.items():
         headers[name] = value
-    return AWSResponse(request.url, status, headers, RawResponseBody(json.dumps(_to_wire(payload)).encode()))
+    return AWSResponse(request.url, status, headers, RawResponseBody(json_1_1_body(payload)))
 
 
 def _dispatch(request: AWSPreparedRequest, event_name: str = "", **_kwargs: Any) -> AWSResponse | None:

@@ -422,7 +422,8 @@ def history(client: Any, execution_arn: str) -> list[dict[str, Any]]:
 
 
 def _decoded(payload: Any) -> Any:
-    """A checkpointed payload as plain data (the SDK's ExtendedTypeSerDes envelope, or plain JSON)."""
+    """A checkpointed payload as plain data: the SDK's ExtendedTypeSerDes envelope (a version before the functions
+    checkpointed plain JSON, ``waiting.durable_policies.CHECKPOINT_JSON``), or plain JSON."""
     if not isinstance(payload, str):
         return None
     try:

@@ -12,7 +12,7 @@ from botocore.awsrequest import AWSPreparedRequest
 from botocore.config import Config
 
 from local_aws import dms_transport
-from local_aws.dms_simulation import SimulatedDms, TaskPlan
+from local_aws.dms_simulation import SimulatedDms, TaskPlan, json_1_1_body
 from local_aws.dms_transport import SimulatedDmsTransport
 
 # Should the simulation miss a call, it fails at once instead of reaching for the network.
@@ -94,3 +94,22 @@ def test_calls_the_simulation_answers_go_unsigned_and_others_keep_their_signatur
     assert dms.calls["DescribeReplicationTasks"] == 1, "the unsigned call did not reach the simulation"
     assert outside is not None, "a DMS call made while no simulation is active was not signed"
     assert outside.startswith("AWS4-HMAC-SHA256")
+
+
+def test_an_answer_reaches_boto3_with_its_dates_as_dms_sends_them() -> None:
+    dms = SimulatedDms()
+    arn = _start_once(dms)
+    with SimulatedDmsTransport(dms):
+        (task,) = boto3.client("dms", region_name="us-east-1", **_NOWHERE).describe_replication_tasks()[
+            "ReplicationTasks"
+        ]
+
+    run = dms.task(arn).latest_run
+    assert run is not None
+    assert task["ReplicationTaskStartDate"] == run.started_at, "epoch seconds on the wire, a datetime in boto3"
+    assert task["ReplicationTaskStats"]["StartDate"] == run.started_at
+
+
+def test_a_value_dms_has_no_wire_form_for_is_refused_not_sent() -> None:
+    with pytest.raises(TypeError, match="set has no form on DMS's wire"):
+        json_1_1_body({"Odd": {1, 2}})

@@ -19,6 +19,7 @@ from aws_durable_execution_sdk_python.config import Duration
 from aws_durable_execution_sdk_python.waits import WaitForConditionConfig, WaitForConditionDecision
 
 from waiting.domain import Variant, WorkOutcome, WorkRequest, WorkSnapshot, WorkSnapshotRecord
+from waiting.durable_policies import CHECKPOINT_JSON
 from waiting.errors import MigrationWaitTimedOutError, RetryableError
 from waiting.progress_schedule import ProgressHistory, ProgressRecord, progress_delay
 from waiting.settings import PollingSettings, PollStrategy
@@ -176,7 +177,9 @@ class PollingWaiter:
         final_state: PollState = context.wait_for_condition(
             check,
             WaitForConditionConfig(
-                wait_strategy=lambda state, _attempt: decide_next_poll(state, self.settings), initial_state=initial
+                wait_strategy=lambda state, _attempt: decide_next_poll(state, self.settings),
+                initial_state=initial,
+                serdes=CHECKPOINT_JSON,
             ),
             name=WAIT_NAME,
         )

@@ -8,26 +8,15 @@ task in another account is refused as IAM refuses it, before DMS looks.
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
-from local_aws.dms_simulation import SimulatedAnswerLost, SimulatedDms, SimulatedDmsError
+from local_aws.dms_simulation import SimulatedAnswerLost, SimulatedDms, SimulatedDmsError, json_1_1_body
 from local_aws.loopback_http import LoopbackHttpServer, LoopbackRequestHandler
 
 _TARGET_PREFIX = "AmazonDMSv20160101."
 _ACCOUNT_SCOPED = frozenset({"StartReplicationTask", "StopReplicationTask"})
-
-
-def _to_wire(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.timestamp()
-    if isinstance(value, dict):
-        return {k: _to_wire(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_to_wire(v) for v in value]
-    return value
 
 
 class DmsEndpoint(LoopbackHttpServer):
@@ -65,7 +54,7 @@ class DmsEndpoint(LoopbackHttpServer):
                 except ValueError:
                     params = {}
                 status, payload = endpoint.answer(operation, params if isinstance(params, dict) else {})
-                data = json.dumps(_to_wire(payload)).encode()
+                data = json_1_1_body(payload)
                 # send_response_only: send_response would add the real clock's Date ahead of the simulation's.
                 self.send_response_only(status)
                 self.send_header("Content-Type", "application/x-amz-json-1.1")

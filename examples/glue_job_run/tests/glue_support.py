@@ -19,13 +19,14 @@ from typing import Any
 import boto3
 import moto.glue.models
 import pytest
-from aws_durable_execution_sdk_python.serdes import EXTENDED_TYPES_SERDES
+from aws_durable_execution_sdk_python.serdes import SerDesContext
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.glue.models import FakeJobRun, glue_backends
 from moto.moto_api import state_manager
 
 from glue_job_run.rules import RUN_TAG_ARGUMENT, run_tag
 from local_aws.durable_runner import LocalDurableRunner
+from waiting.durable_policies import CHECKPOINT_JSON
 from waiting.work_start import START_STEP_NAME
 
 REGION = "us-east-1"
@@ -130,7 +131,7 @@ def start_step_record(runner: LocalDurableRunner, execution_arn: str) -> dict[st
     (start,) = [op for op in runner.store.load(execution_arn).operations if op.name == START_STEP_NAME]
     result = start.step_details.result if start.step_details else None
     assert result is not None, "the start step checkpointed no result"
-    record: dict[str, Any] = EXTENDED_TYPES_SERDES.deserialize(result)
+    record: dict[str, Any] = CHECKPOINT_JSON.deserialize(result, SerDesContext())
     return record
 
 
