@@ -3,9 +3,10 @@
 Measured, not sampled, with no profiler to install: wall time around the Lambda handler the runner invokes (the
 SDK's ``durable_execution`` wrapper, everything the function does in one invocation) and around every DMS call the
 handler makes (botocore's serialising and parsing plus the simulated DMS). The telemetry plugin's share is the
-difference to the same run with a handler built without it (an ablation made for this table only). The run is the
-time from the start request to the execution's result; reading its history afterwards is reported apart. Invocations
-are sequential, so the parts add up to the run's wall time:
+difference to the same run with a handler built without it (an ablation made for this table only). Each is run a few
+times, alternating, and the median of each is reported. The run is the time from the start request to the
+execution's result; reading its history afterwards is reported apart. Invocations are sequential, so the parts add up
+to the run's wall time:
 
 - **the local runner**: the run's wall time outside the handler (the testing SDK's executor and scheduler, the
   thread hand-offs between them);
@@ -79,6 +80,7 @@ class TimeBreakdown:
     dms_seconds: float
     run_without_telemetry_seconds: float
     history_read_seconds: float = 0.0
+    repeats: int = 1  # the median of this many runs (and ablation runs) is reported
 
     @property
     def telemetry_seconds(self) -> float:
@@ -103,6 +105,7 @@ class TimeBreakdown:
         return {
             "invocations": self.invocations,
             "run_seconds": round(self.run_seconds, 3),
+            "repeats": self.repeats,
             "history_read_seconds": round(self.history_read_seconds, 3),
             "parts": [
                 {"key": key, "part": part, "seconds": round(seconds, 3), "ms_per_invocation": round(seconds * per, 3)}
@@ -122,8 +125,10 @@ class TimeBreakdown:
             f"| **the run: {self.invocations} invocations in {self.run_seconds:.2f} s** | "
             f"**{self.run_seconds * per:.2f}** | 100 % |"
         )
+        lines += [""]
+        if self.repeats > 1:
+            lines.append(f"The median of {self.repeats} runs, and of {self.repeats} runs without the telemetry plugin.")
         lines += [
-            "",
             f"After the run, reading the execution's history (to count its events) took "
             f"{self.history_read_seconds:.2f} s more, not counted above.",
         ]

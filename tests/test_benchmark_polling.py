@@ -58,6 +58,7 @@ def test_side_by_side_pairs_each_progress_run_with_the_default_one() -> None:
         (["--profiles", "zigzag"], "unknown progress profile 'zigzag'"),
         (["--cap", "60"], "POLL_PROGRESS_MAX_INTERVAL_SECONDS must not be smaller"),
         (["--phases", "0"], "--phases must be at least 1"),
+        (["--repeats", "0"], "--repeats must be at least 1, got 0"),
         (["--durations", "soon"], "malformed duration 'soon'"),
     ],
 )
@@ -84,8 +85,10 @@ def test_the_time_breakdown_splits_the_run_into_parts_that_add_up_to_it() -> Non
 
 
 def test_a_timed_polling_run_times_its_handler_and_dms_calls_inside_the_run() -> None:
-    row, breakdown = one_minute_polling_with_breakdown(timedelta(hours=1))
+    row, breakdown = one_minute_polling_with_breakdown(timedelta(hours=1), repeats=3)
 
+    assert breakdown.repeats == 3
+    assert "The median of 3 runs" in breakdown.render()
     assert row.invocations == breakdown.invocations == row.polls, "one invocation per poll"
     assert 0 < breakdown.dms_seconds < breakdown.handler_seconds < breakdown.run_seconds
     written = json.loads(json.dumps(benchmark_json([row], breakdown)))

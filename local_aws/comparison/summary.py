@@ -155,12 +155,14 @@ def speed_markdown(report: dict[str, Any], benchmark: dict[str, Any]) -> str:
     one_minute = benchmark["one_minute_polling"]
     per = {part["key"]: part["ms_per_invocation"] for part in one_minute["parts"]}
     total_ms = 1000 * one_minute["run_seconds"] / one_minute["invocations"]
+    repeats = one_minute.get("repeats", 1)
+    median = f" (the median of {repeats} runs)" if repeats > 1 else ""
     return "\n".join(
         [
             f"- `make compare`: {len(report['runs'])} rows ({measured} measured executions) in "
             f"{report['matrix_wall_seconds']:.1f} s on {report['jobs']} worker processes.",
             f"- 24 h of polling every minute: {one_minute['invocations']:,} invocations in "
-            f"{one_minute['run_seconds']:.1f} s, {total_ms:.1f} ms each: the SDK's local runner "
+            f"{one_minute['run_seconds']:.1f} s{median}, {total_ms:.1f} ms each: the SDK's local runner "
             f"{per['runner']:.1f} ms, the durable SDK in the handler and our code {per['sdk_and_our_code']:.1f} ms, "
             f"the telemetry plugin {per['telemetry_plugin']:.1f} ms, the DMS call through botocore "
             f"{per['dms_call']:.1f} ms (`make benchmark`).",
