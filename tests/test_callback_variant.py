@@ -25,6 +25,8 @@ from tests.callback_support import CallbackEnvironmentFactory, callback_environm
 from waiting.errors import InvalidEventError
 
 SHORT_SAFETY_NET = {"CALLBACK_TIMEOUT_SECONDS": "1", "MAX_WAIT_SECONDS": "300"}
+# Rounds no real-clock timer ends during a test: the test fires a round's timeout itself.
+HOUR_LONG_ROUNDS = {"CALLBACK_TIMEOUT_SECONDS": "3600", "MAX_WAIT_SECONDS": "86400"}
 
 
 @pytest.fixture
@@ -445,9 +447,9 @@ def _hold_reregistration(env: CallbackEnvironment, arn: str, while_held: Callabl
 def test_an_event_arriving_while_the_execution_re_registers_reaches_the_new_callback(
     make_env: CallbackEnvironmentFactory,
 ) -> None:
-    # Round 1's callback is armed before its re-registration, and its real-clock timeout runs while the hold below
-    # plays the completer's first attempt: three seconds, not one, so a stall of the machine does not time it out.
-    env = make_env({**SHORT_SAFETY_NET, "CALLBACK_TIMEOUT_SECONDS": "3", "REREGISTRATION_GRACE_SECONDS": "30"})
+    # Round 0's safety net is fired by the test, when it is ready; round 1's callback is armed before its
+    # re-registration, and no real-clock timeout may end it while the hold below plays the completer's first attempt.
+    env = make_env({**HOUR_LONG_ROUNDS, "REREGISTRATION_GRACE_SECONDS": "30"})
     arn = env.dms.add_task("orders-full-load", TaskPlan(duration=timedelta(hours=1)))
     reports: list[Any] = []
 
@@ -461,8 +463,9 @@ def test_an_event_arriving_while_the_execution_re_registers_reaches_the_new_call
         while env.endpoint.refused["succeed"] < 1 and time.monotonic() < deadline:
             time.sleep(0.005)
 
-    execution_arn, _ = _start_and_wait_for_round(env, {"ReplicationTaskArn": arn})
+    execution_arn, round_0 = _start_and_wait_for_round(env, {"ReplicationTaskArn": arn})
     held = _hold_reregistration(env, arn, event_finds_the_old_callback_closed)
+    env.runner.fire_callback_timeout(execution_arn, round_0)
     measured = env.runner.wait(execution_arn)
 
     assert held.is_set(), "the execution never re-registered"
@@ -480,7 +483,7 @@ def test_an_event_arriving_while_the_execution_re_registers_reaches_the_new_call
 def test_an_event_whose_re_registration_comes_too_late_is_taken_by_the_next_round_at_once(
     make_env: CallbackEnvironmentFactory,
 ) -> None:
-    env = make_env({**SHORT_SAFETY_NET, "REREGISTRATION_GRACE_SECONDS": "0.2"})
+    env = make_env({**HOUR_LONG_ROUNDS, "REREGISTRATION_GRACE_SECONDS": "0.2"})
     arn = env.dms.add_task("orders-full-load", TaskPlan(duration=timedelta(hours=1)))
     reports: list[Any] = []
 
@@ -488,8 +491,9 @@ def test_an_event_whose_re_registration_comes_too_late_is_taken_by_the_next_roun
         _finish_task(env, arn)
         reports.append(env.deliver_terminal_event(arn))
 
-    execution_arn, _ = _start_and_wait_for_round(env, {"ReplicationTaskArn": arn})
+    execution_arn, round_0 = _start_and_wait_for_round(env, {"ReplicationTaskArn": arn})
     _hold_reregistration(env, arn, completer_gives_up_before_the_new_callback_exists)
+    env.runner.fire_callback_timeout(execution_arn, round_0)
     measured = env.runner.wait(execution_arn)
 
     assert [r["Outcome"] for r in reports] == ["left-for-next-round"]
