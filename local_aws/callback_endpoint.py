@@ -21,7 +21,6 @@ from __future__ import annotations
 import json
 import threading
 from collections import Counter
-from datetime import datetime
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -30,6 +29,7 @@ from aws_durable_execution_sdk_python.lambda_service import ErrorObject
 from aws_durable_execution_sdk_python_testing.exceptions import AwsApiException
 from aws_durable_execution_sdk_python_testing.runner import DurableFunctionTestRunner
 
+from local_aws.aws_json import aws_json_body
 from local_aws.durable_runner import RunnerContractError
 from local_aws.loopback_http import LoopbackHttpServer, LoopbackRequestHandler
 
@@ -148,7 +148,7 @@ class LocalCallbackEndpoint(LoopbackHttpServer):
                     self._answer(200, payload)
 
             def _answer(self, status: int, payload: dict[str, Any], error_code: str | None = None) -> None:
-                data = json.dumps(payload, default=_epoch_seconds).encode()
+                data = aws_json_body(payload)
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
@@ -158,12 +158,6 @@ class LocalCallbackEndpoint(LoopbackHttpServer):
                 self.wfile.write(data)
 
         return _Handler
-
-
-def _epoch_seconds(value: object) -> float:
-    if isinstance(value, datetime):
-        return value.timestamp()
-    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
 def _included_in_full(value: Any) -> Any:

@@ -22,7 +22,6 @@ Faults (each firing is recorded in ``firings``):
 
 from __future__ import annotations
 
-import json
 import threading
 from collections import Counter
 from collections.abc import Callable
@@ -65,17 +64,6 @@ START_REPLICATION_RERUN_MESSAGE = "Start Type : START_REPLICATION, valid only fo
 class SimulatedOutcome(StrEnum):
     SUCCEEDS = "succeeds"
     FAILS = "fails"
-
-
-def _epoch_seconds(value: object) -> float:
-    if isinstance(value, datetime):
-        return value.timestamp()
-    raise TypeError(f"{type(value).__name__} has no form on DMS's wire")
-
-
-def json_1_1_body(payload: dict[str, Any]) -> bytes:
-    """An answer as DMS sends it (the JSON 1.1 protocol): timestamps as epoch seconds, as botocore parses them."""
-    return json.dumps(payload, default=_epoch_seconds).encode()
 
 
 class SimulatedDmsError(Exception):

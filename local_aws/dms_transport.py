@@ -27,7 +27,8 @@ import botocore.handlers
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse, HTTPHeaders
 from botocore.exceptions import ReadTimeoutError
 
-from local_aws.dms_simulation import SimulatedAnswerLost, SimulatedDms, SimulatedDmsError, json_1_1_body
+from local_aws.aws_json import aws_json_body
+from local_aws.dms_simulation import SimulatedAnswerLost, SimulatedDms, SimulatedDmsError
 from local_aws.faults import RawResponseBody, claim_answer, register_local_responder
 
 _EVENT_PREFIX = "before-send.database-migration-service."
@@ -59,7 +60,7 @@ def _answer(simulation: SimulatedDms, request: AWSPreparedRequest) -> AWSRespons
         "x-amzn-RequestId": f"simulated-{simulation.calls.total()}",
     }.items():
         headers[name] = value
-    return AWSResponse(request.url, status, headers, RawResponseBody(json_1_1_body(payload)))
+    return AWSResponse(request.url, status, headers, RawResponseBody(aws_json_body(payload)))
 
 
 def _dispatch(request: AWSPreparedRequest, event_name: str = "", **_kwargs: Any) -> AWSResponse | None:

@@ -8,6 +8,7 @@ python scripts/benchmark_polling.py --stock    # also the 24 h / 1 min run with 
 python scripts/benchmark_polling.py --phases 16 --durations 24h --cap 3600
                                                # the progress strategy only, each task ending at 16 different
                                                # moments (1 + i x 0.19 % of its duration): the spread of polls and lag
+python scripts/benchmark_polling.py --repeats 5  # the 1-minute run's time breakdown as the median of 5 runs (default 3)
 """
 
 from __future__ import annotations
@@ -115,8 +116,11 @@ def one_minute_polling_with_breakdown(
 ) -> tuple[BenchmarkRow, TimeBreakdown]:
     """The 1-minute polling run, timed by part (handler, DMS calls), and its ablation without telemetry.
 
-    Each is run ``repeats`` times, alternating; the median run of each is reported (the host's speed drifts, and
-    the telemetry share is a difference of two runs: one pair alone is mostly noise)."""
+    Each is run ``repeats`` times, alternating; the median run of each is reported, the lower middle one for an
+    even count (the host's speed drifts, and the telemetry share is a difference of two runs: one pair alone is
+    mostly noise)."""
+    if repeats < 1:
+        raise ValueError(f"repeats must be at least 1, got {repeats}")
     timed: list[tuple[BenchmarkRow, Stopwatch, Stopwatch]] = []
     ablations: list[BenchmarkRow] = []
     for _ in range(repeats):

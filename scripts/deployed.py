@@ -42,6 +42,8 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+from aws_durable_execution_sdk_python.exceptions import SerDesError
+from aws_durable_execution_sdk_python.serdes import SerDesContext
 from botocore.config import Config
 from botocore.exceptions import (
     BotoCoreError,
@@ -62,6 +64,7 @@ from local_aws.comparison.prices import DEFAULT_PRICES_FILE, PriceFileError, loa
 from local_aws.comparison.report import render_table
 from scripts.cli import FAILED, OK, USAGE_ERROR, CommandLineParser
 from scripts.durations import duration_argument
+from waiting.checkpoint_format import CHECKPOINT_JSON
 
 # The stack output holding each variant's durable function alias (template.yaml, Outputs).
 ALIAS_OUTPUTS = {
@@ -422,19 +425,14 @@ def history(client: Any, execution_arn: str) -> list[dict[str, Any]]:
 
 
 def _decoded(payload: Any) -> Any:
-    """A checkpointed payload as plain data: the SDK's ExtendedTypeSerDes envelope (a version before the functions
-    checkpointed plain JSON, ``waiting.durable_policies.CHECKPOINT_JSON``), or plain JSON."""
+    """A checkpointed payload as plain data: plain JSON (``waiting.checkpoint_format``), or the SDK's type envelope
+    a version before it wrote; None for anything else."""
     if not isinstance(payload, str):
         return None
     try:
-        from aws_durable_execution_sdk_python.serdes import EXTENDED_TYPES_SERDES, SerDesContext  # noqa: PLC0415
-
-        return EXTENDED_TYPES_SERDES.deserialize(payload, SerDesContext())
-    except Exception:  # noqa: BLE001 - not the SDK's envelope: try plain JSON
-        try:
-            return json.loads(payload)
-        except ValueError:
-            return None
+        return CHECKPOINT_JSON.deserialize(payload, SerDesContext())
+    except (ValueError, SerDesError):
+        return None
 
 
 def _find(value: Any, key: str) -> Any:

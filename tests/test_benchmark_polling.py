@@ -93,3 +93,24 @@ def test_a_timed_polling_run_times_its_handler_and_dms_calls_inside_the_run() ->
     assert 0 < breakdown.dms_seconds < breakdown.handler_seconds < breakdown.run_seconds
     written = json.loads(json.dumps(benchmark_json([row], breakdown)))
     assert written["one_minute_polling"]["invocations"] == row.invocations
+
+
+def test_the_breakdown_reports_the_median_run_and_the_median_ablation(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Runs alternate: timed, ablation, timed, ablation, ... The ablation's handler is None here.
+    walls = iter([3.0, 2.5, 1.0, 2.9, 2.0, 2.7])
+    timed_history_reads = iter([0.3, 0.1, 0.2])
+
+    def fake_run_one(label: str, duration: timedelta, settings: dict[str, str], **kwargs: object) -> BenchmarkRow:
+        history = next(timed_history_reads) if kwargs["handler"] is not None else 0.0
+        return BenchmarkRow(label, "linear", duration, 10, 10, 30.0, next(walls), history_read_seconds=history)
+
+    monkeypatch.setattr(benchmark_polling, "run_one", fake_run_one)
+    monkeypatch.setattr(benchmark_polling, "polling_handler_without_telemetry", lambda: None)
+
+    row, breakdown = one_minute_polling_with_breakdown(DAY, repeats=3)
+
+    assert row.wall_seconds == breakdown.run_seconds == 2.0, "the middle of the timed runs 3.0, 1.0, 2.0"
+    assert row.history_read_seconds == 0.2, "the history read of that same run"
+    assert breakdown.run_without_telemetry_seconds == 2.7, "the middle of the ablations 2.5, 2.9, 2.7"
+    with pytest.raises(ValueError, match="repeats must be at least 1"):
+        one_minute_polling_with_breakdown(DAY, repeats=0)

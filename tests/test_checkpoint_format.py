@@ -1,7 +1,7 @@
 """What the functions checkpoint: plain, compact JSON, never the SDK's type envelope, and nothing JSON cannot hold.
 
 Every step result and the polling state are TypedDicts of strings, numbers, booleans and None
-(``waiting.durable_policies.CHECKPOINT_JSON``): the bytes written are billed, and each replay decodes them again.
+(``waiting.checkpoint_format.CHECKPOINT_JSON``): the bytes written are billed, and each replay decodes them again.
 """
 
 from __future__ import annotations
@@ -13,14 +13,14 @@ from typing import Any
 
 import pytest
 from aws_durable_execution_sdk_python.exceptions import SerDesError
-from aws_durable_execution_sdk_python.serdes import serialize
+from aws_durable_execution_sdk_python.serdes import EXTENDED_TYPES_SERDES, SerDesContext, deserialize, serialize
 
 import polling_handler
 from local_aws.dms_simulation import TaskPlan
 from local_aws.durable_runner import LocalDurableRunner
 from tests.callback_support import callback_environments, run_with_event_delivered
 from tests.conftest import LocalEnvironmentFactory
-from waiting.durable_policies import CHECKPOINT_JSON
+from waiting.checkpoint_format import CHECKPOINT_JSON
 
 ENVELOPE_KEYS = {"t", "v"}
 
@@ -77,3 +77,26 @@ def test_the_callback_variants_steps_are_checkpointed_as_plain_compact_json() ->
 def test_a_value_json_cannot_hold_fails_the_checkpoint_instead_of_being_written(value: dict[str, Any]) -> None:
     with pytest.raises(SerDesError, match="Serialization failed"):
         serialize(CHECKPOINT_JSON, value, "op-1", "arn:execution")
+
+
+def test_a_record_an_earlier_version_wrote_in_the_sdks_envelope_is_still_read_as_plain_data() -> None:
+    record = {
+        "ReplicationTaskArn": "arn:aws:dms:us-east-1:123456789012:task:ORDERS",
+        "Adopted": True,
+        "RunBoundAt": None,
+    }
+    written_by_an_earlier_version = EXTENDED_TYPES_SERDES.serialize(record, SerDesContext("op-1", "arn:execution"))
+    assert set(json.loads(written_by_an_earlier_version)) == ENVELOPE_KEYS
+
+    assert deserialize(CHECKPOINT_JSON, written_by_an_earlier_version, "op-1", "arn:execution") == record
+
+
+def test_plain_json_reads_back_as_written() -> None:
+    written = serialize(CHECKPOINT_JSON, {"Polls": 3, "Snapshot": None, "Adopted": False}, "op-1", "arn:execution")
+
+    assert written == '{"Polls":3,"Snapshot":null,"Adopted":false}'
+    assert deserialize(CHECKPOINT_JSON, written, "op-1", "arn:execution") == {
+        "Polls": 3,
+        "Snapshot": None,
+        "Adopted": False,
+    }

@@ -423,3 +423,39 @@ def test_start_against_the_stand_in_prints_the_execution(tmp_path: Path) -> None
     assert result.code == 0, str(result)
     assert json.loads(result.stdout) == {"DurableExecutionArn": EXECUTION, "Name": "orders-1"}
     assert aws.asked == ["cloudformation", "dms", "lambda"]
+
+
+def _poll_event(payload: str) -> dict[str, Any]:
+    return {
+        "EventType": "StepSucceeded",
+        "SubType": "WaitForCondition",
+        "StepSucceededDetails": {"Result": {"Payload": payload}, "RetryDetails": {"CurrentAttempt": 4}},
+    }
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        '{"Polls":4,"Snapshot":{"Status":"running","FullLoadProgressPercent":40}}',
+        json.dumps(
+            {
+                "t": "m",
+                "v": {
+                    "Polls": {"t": "i", "v": 4},
+                    "Snapshot": {"t": "m", "v": {"FullLoadProgressPercent": {"t": "i", "v": 40}}},
+                },
+            }
+        ),
+    ],
+    ids=["plain-json", "sdk-envelope-of-an-earlier-version"],
+)
+def test_watch_reads_the_poll_state_in_either_checkpoint_format(payload: str) -> None:
+    view = deployed.progress_view({"Status": "RUNNING"}, [_poll_event(payload)])
+
+    assert (view["Polls"], view["FullLoadProgressPercent"]) == (4, 40)
+
+
+def test_watch_ignores_a_poll_state_it_cannot_read() -> None:
+    view = deployed.progress_view({"Status": "RUNNING"}, [_poll_event("not json")])
+
+    assert (view["Polls"], view["FullLoadProgressPercent"]) == (4, None)

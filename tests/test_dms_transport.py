@@ -12,7 +12,8 @@ from botocore.awsrequest import AWSPreparedRequest
 from botocore.config import Config
 
 from local_aws import dms_transport
-from local_aws.dms_simulation import SimulatedDms, TaskPlan, json_1_1_body
+from local_aws.aws_json import aws_json_body
+from local_aws.dms_simulation import SimulatedDms, TaskPlan
 from local_aws.dms_transport import SimulatedDmsTransport
 
 # Should the simulation miss a call, it fails at once instead of reaching for the network.
@@ -110,6 +111,6 @@ def test_an_answer_reaches_boto3_with_its_dates_as_dms_sends_them() -> None:
     assert task["ReplicationTaskStats"]["StartDate"] == run.started_at
 
 
-def test_a_value_dms_has_no_wire_form_for_is_refused_not_sent() -> None:
-    with pytest.raises(TypeError, match="set has no form on DMS's wire"):
-        json_1_1_body({"Odd": {1, 2}})
+def test_a_value_aws_json_has_no_form_for_is_refused_not_sent() -> None:
+    with pytest.raises(TypeError, match="set has no form in AWS's JSON protocols"):
+        aws_json_body({"Odd": {1, 2}})

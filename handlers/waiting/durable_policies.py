@@ -1,15 +1,12 @@
-"""Retry and step policies for durable operations, chosen by exception type from the project's error tree."""
+"""Retry and step policies for durable operations: retries chosen by exception type, plain-JSON checkpoints."""
 
 from __future__ import annotations
-
-import json
-from typing import Any
 
 from aws_durable_execution_sdk_python.config import Duration, JitterStrategy, StepConfig, StepSemantics
 from aws_durable_execution_sdk_python.exceptions import StepInterruptedError
 from aws_durable_execution_sdk_python.retries import RetryStrategyConfig, create_retry_strategy
-from aws_durable_execution_sdk_python.serdes import JsonSerDes, SerDesContext
 
+from waiting.checkpoint_format import CHECKPOINT_JSON
 from waiting.errors import RetryableError
 
 # Transient AWS faults (throttling, 5xx, timeouts) are retried with backoff; every terminal error fails at once.
@@ -40,24 +37,6 @@ retry_interrupted_or_transient_errors = create_retry_strategy(
     )
 )
 
-
-class CompactJson(JsonSerDes[Any]):
-    """Checkpoints written as plain, compact JSON: every step result and wait state here is a TypedDict of strings,
-    numbers, booleans and None.
-
-    The SDK's default (ExtendedTypeSerDes) wraps every value in a type envelope, to round-trip datetimes, bytes and
-    decimals we never checkpoint: about twice the bytes written per checkpoint (billed as data written), and on
-    every replay a decoder walks the envelopes (a poll's state is decoded twice per invocation). Anything that is
-    not plain JSON (a datetime, NaN) fails the serialization, which the SDK raises as SerDesError, instead of being
-    written in a form a reader would have to guess. The checkpoint format belongs to the function version that
-    wrote it: executions replay on the version they started on (docs/reliability.md).
-    """
-
-    def serialize(self, value: Any, _context: SerDesContext) -> str:
-        return json.dumps(value, separators=(",", ":"), allow_nan=False)
-
-
-CHECKPOINT_JSON = CompactJson()
 
 START_WORK_STEP = StepConfig(
     retry_strategy=retry_interrupted_or_transient_errors,

@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, NotRequired, TypedDict
 from aws_durable_execution_sdk_python.config import Duration
 from aws_durable_execution_sdk_python.waits import WaitForConditionConfig, WaitForConditionDecision
 
+from waiting.checkpoint_format import CHECKPOINT_JSON
 from waiting.domain import Variant, WorkOutcome, WorkRequest, WorkSnapshot, WorkSnapshotRecord
-from waiting.durable_policies import CHECKPOINT_JSON
 from waiting.errors import MigrationWaitTimedOutError, RetryableError
 from waiting.progress_schedule import ProgressHistory, ProgressRecord, progress_delay
 from waiting.settings import PollingSettings, PollStrategy

@@ -12,7 +12,8 @@ from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
-from local_aws.dms_simulation import SimulatedAnswerLost, SimulatedDms, SimulatedDmsError, json_1_1_body
+from local_aws.aws_json import aws_json_body
+from local_aws.dms_simulation import SimulatedAnswerLost, SimulatedDms, SimulatedDmsError
 from local_aws.loopback_http import LoopbackHttpServer, LoopbackRequestHandler
 
 _TARGET_PREFIX = "AmazonDMSv20160101."
@@ -54,7 +55,7 @@ class DmsEndpoint(LoopbackHttpServer):
                 except ValueError:
                     params = {}
                 status, payload = endpoint.answer(operation, params if isinstance(params, dict) else {})
-                data = json_1_1_body(payload)
+                data = aws_json_body(payload)
                 # send_response_only: send_response would add the real clock's Date ahead of the simulation's.
                 self.send_response_only(status)
                 self.send_header("Content-Type", "application/x-amz-json-1.1")

@@ -26,7 +26,7 @@ from moto.moto_api import state_manager
 
 from glue_job_run.rules import RUN_TAG_ARGUMENT, run_tag
 from local_aws.durable_runner import LocalDurableRunner
-from waiting.durable_policies import CHECKPOINT_JSON
+from waiting.checkpoint_format import CHECKPOINT_JSON
 from waiting.work_start import START_STEP_NAME
 
 REGION = "us-east-1"
