@@ -37,7 +37,6 @@ retry_interrupted_or_transient_errors = create_retry_strategy(
     )
 )
 
-
 START_WORK_STEP = StepConfig(
     retry_strategy=retry_interrupted_or_transient_errors,
     step_semantics=StepSemantics.AT_MOST_ONCE_PER_RETRY,
